@@ -1,0 +1,45 @@
+"""The `stance` command. Heavy libraries (scikit-learn, datasets, matplotlib) are imported only
+inside the commands that need them, so `stance --help` starts fast."""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import typer
+
+from .. import __version__
+from ..errors import StanceError
+from . import segment as segment_cmd
+
+app = typer.Typer(
+    name="stance",
+    help="Measure how technology coverage is framed: label passages, train a model, profile articles.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"stance {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True,
+                                                 help="Show the version and exit.")) -> None:
+    pass
+
+
+app.command("segment")(segment_cmd.segment)
+
+
+def main() -> None:
+    try:
+        app()
+    except StanceError as exc:
+        print(f"stance: error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)

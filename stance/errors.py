@@ -1,0 +1,33 @@
+"""Errors the library raises. Each message says what went wrong *and* what to do about it;
+only the CLI turns them into exit codes and one-line messages."""
+
+from __future__ import annotations
+
+
+class StanceError(Exception):
+    """Base class: a problem the user can fix (bad input, stale model, ...)."""
+
+    exit_code = 1
+
+
+class InputError(StanceError):
+    """An input file or record cannot be read. `source` names the file (and line or offset)."""
+
+    exit_code = 2
+
+    def __init__(self, source: str, reason: str):
+        self.source = source
+        self.reason = reason
+        super().__init__(f"{source}: {reason}")
+
+
+class CodebookError(StanceError):
+    exit_code = 2
+
+
+class LabelStoreError(StanceError):
+    exit_code = 2
+
+
+class ModelError(StanceError):
+    exit_code = 3

@@ -1,0 +1,1 @@
+"""The model: feature blocks, training with grouped cross-validation, the saved bundle, evaluation."""

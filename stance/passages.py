@@ -1,0 +1,222 @@
+"""Segmenting an article into passages: the unit that is labelled, tagged and profiled.
+
+A passage is a paragraph (text between blank lines; in text with single newlines only, each
+line). Headings, bylines, datelines, captions and share/subscribe lines are not passages. Very
+short fragments are merged into a neighbour and very long paragraphs are split at sentence
+boundaries. Offsets always slice the article text back to the passage text, and a passage's id
+depends only on its article and its text, so labels survive re-segmenting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import asdict, dataclass
+from typing import Any, Iterable, Iterator
+
+from .articles import Article
+
+MIN_WORDS = 8  # shorter fragments are merged into a neighbour
+MAX_WORDS = 150  # longer paragraphs are split at sentence boundaries
+
+
+@dataclass
+class Passage:
+    passage_id: str
+    article_id: str
+    index: int
+    text: str
+    start: int
+    end: int
+    n_words: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Passage":
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__})
+
+
+@dataclass
+class Block:
+    """A span of the article text, before merging: a paragraph or a piece of boilerplate."""
+
+    start: int
+    end: int
+    boilerplate: bool
+
+
+def normalize(text: str) -> str:
+    """Text as compared for identity: whitespace folded, curly quotes straightened, case folded."""
+    text = text.translate(_QUOTES)
+    return " ".join(text.split()).casefold()
+
+
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
+
+
+def passage_id(article_id: str, text: str) -> str:
+    digest = hashlib.sha1(f"{article_id}\x1f{normalize(text)}".encode("utf-8")).hexdigest()
+    return digest[:16]
+
+
+def count_words(text: str) -> int:
+    return len(text.split())
+
+
+# --- boilerplate --------------------------------------------------------------------------
+
+_BOILERPLATE = re.compile(
+    r"""^(
+        by\s+[A-Z][\w.'-]*(\s+[A-Z][\w.'-]*){0,4}(\s*(,|and|\|).*)?$      # byline
+      | (related|recommended|more\s+from|read\s+more|see\s+also|also\s+read|most\s+read)\b.*
+      | (share|tweet|email|print|copy\s+link|subscribe|sign\s+up|follow\s+us|advertisement|sponsored)\b.{0,60}$
+      | (photo|image|illustration|credit|source|caption|video)\s*:.*
+      | .*\((photo|image|illustration)\s+(by|credit|courtesy)[^)]*\)\s*$
+      | .*\b(getty\s+images|shutterstock|associated\s+press\s+photo|reuters/)\s*$
+      | (updated|published|posted|last\s+modified)\b.{0,60}$
+      | (©|\(c\)|copyright\b).*
+      | (all\s+rights\s+reserved).*
+      | (click\s+here|listen\s+to\s+this\s+article|this\s+article\s+(is|was)\s+(also\s+)?(available|published)).{0,80}$
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_DATELINE = re.compile(
+    r"^(\w+day,?\s+)?(\d{1,2}\s+)?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(,\s*\d{4})?"
+    r"(\s*(at\s+)?\d{1,2}[:.]\d{2}\s*(am|pm|a\.m\.|p\.m\.)?(\s*[A-Z]{2,4})?)?\s*$"
+    r"|^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?\s*$|^\d{1,2}\s+min(ute)?s?\s+read\s*$",
+    re.IGNORECASE,
+)
+
+
+def is_boilerplate(block: str) -> bool:
+    """Headings, bylines, datelines, captions, 'Related articles', share and subscribe text."""
+    text = " ".join(block.split())
+    if not text:
+        return True
+    if text.startswith("#"):
+        return True  # Markdown heading
+    if _BOILERPLATE.match(text) or _DATELINE.match(text):
+        return True
+    words = text.split()
+    # A heading: one short line that does not end like a sentence.
+    if "\n" not in block.strip() and len(words) <= 14 and not re.search(r"[.!?:;,\"\u201d')\]]$", text):
+        return True
+    return False
+
+
+# --- sentences ----------------------------------------------------------------------------
+
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "ft", "gen", "gov", "sen", "rep", "rev", "hon",
+    "inc", "corp", "co", "ltd", "llc", "plc", "dept", "univ", "assn", "bros", "vs", "etc", "e.g", "i.e", "cf",
+    "approx", "no", "nos", "vol", "fig", "al", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
+    "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.u", "a.m", "p.m", "ph.d", "b.a", "m.a", "d.c", "n.y",
+}
+_SENTENCE_END = re.compile(r"[.!?]+[\"'\u201d\u2019)\]]*(?=\s+[\"'\u201c\u2018(\[]?[A-Z0-9])")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence. Knows abbreviations (U.S., Dr.), initials and decimals."""
+    spans, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        end = m.end()
+        if text[m.start()] == ".":
+            token = re.search(r"(\S+)$", text[start : m.start()])
+            word = token.group(1).lstrip("\"'(\u201c").lower() if token else ""
+            if word in _ABBREVIATIONS or re.fullmatch(r"[a-z]", word) or re.fullmatch(r"([a-z]\.)+[a-z]", word):
+                continue
+        spans.append((start, end))
+        start = end
+        while start < len(text) and text[start].isspace():
+            start += 1
+    if start < len(text) and text[start:].strip():
+        spans.append((start, len(text.rstrip())))
+    return spans
+
+
+# --- segmenting ---------------------------------------------------------------------------
+
+def split_blocks(text: str) -> list[Block]:
+    """Paragraph spans (stripped of surrounding whitespace), each marked boilerplate or not."""
+    separator = r"\n[ \t]*\n" if re.search(r"\n[ \t]*\n", text) else r"\n"
+    blocks, pos = [], 0
+    for m in list(re.finditer(separator, text)) + [None]:
+        end = m.start() if m else len(text)
+        chunk = text[pos:end]
+        lead = len(chunk) - len(chunk.lstrip())
+        stripped = chunk.strip()
+        if stripped:
+            s = pos + lead
+            blocks.append(Block(s, s + len(stripped), is_boilerplate(stripped)))
+        pos = m.end() if m else len(text)
+    return blocks
+
+
+def _split_long(text: str, start: int, end: int, max_words: int) -> list[tuple[int, int]]:
+    """Split text[start:end] into runs of whole sentences of at most about max_words."""
+    chunk = text[start:end]
+    pieces, cur_start, cur_words = [], None, 0
+    for s, e in sentence_spans(chunk):
+        n = count_words(chunk[s:e])
+        if cur_start is not None and cur_words + n > max_words:
+            pieces.append((cur_start, prev_end))
+            cur_start, cur_words = None, 0
+        if cur_start is None:
+            cur_start = s
+        cur_words += n
+        prev_end = e
+    if cur_start is not None:
+        pieces.append((cur_start, prev_end))
+    return [(start + s, start + e) for s, e in pieces] or [(start, end)]
+
+
+def segment_text(text: str, min_words: int = MIN_WORDS, max_words: int = MAX_WORDS) -> list[tuple[int, int]]:
+    """Passage spans of a text: boilerplate dropped, short fragments merged, long ones split.
+
+    A short fragment joins the paragraph before it, or else the one after it, but never across
+    boilerplate, so a passage never contains a dropped line.
+    """
+    groups: list[list[tuple[int, int]]] = [[]]  # runs of adjacent non-boilerplate blocks
+    for b in split_blocks(text):
+        if b.boilerplate:
+            groups.append([])
+        else:
+            groups[-1].append((b.start, b.end))
+    out: list[tuple[int, int]] = []
+    for group in groups:
+        merged: list[tuple[int, int]] = []
+        carry: int | None = None  # start of a short fragment waiting for the next paragraph
+        for s, e in group:
+            if carry is not None:
+                s, carry = carry, None
+            if count_words(text[s:e]) >= min_words:
+                merged.append((s, e))
+            elif merged and count_words(text[merged[-1][0]:merged[-1][1]]) < max_words:
+                merged[-1] = (merged[-1][0], e)
+            else:
+                carry = s
+                last_end = e
+        if carry is not None:
+            merged.append((carry, last_end))
+        for s, e in merged:
+            out.extend(_split_long(text, s, e, max_words) if count_words(text[s:e]) > max_words else [(s, e)])
+    return out
+
+
+def segment_article(article: Article, min_words: int = MIN_WORDS, max_words: int = MAX_WORDS) -> list[Passage]:
+    passages, seen = [], {}
+    for index, (s, e) in enumerate(segment_text(article.text, min_words, max_words)):
+        text = article.text[s:e]
+        pid = passage_id(article.id, text)
+        seen[pid] = seen.get(pid, 0) + 1
+        if seen[pid] > 1:  # the same paragraph twice in one article
+            pid = f"{pid}-{seen[pid]}"
+        passages.append(Passage(pid, article.id, index, text, s, e, count_words(text)))
+    return passages
+
+
+def iter_passages(articles: Iterable[Article], **kwargs) -> Iterator[Passage]:
+    for article in articles:
+        yield from segment_article(article, **kwargs)
