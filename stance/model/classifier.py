@@ -1,0 +1,99 @@
+"""A multi-label frame classifier that means what it says.
+
+One binary linear model per frame (balanced class weights), then, per frame, Platt scaling fitted
+on out-of-fold scores from grouped cross-validation (so probabilities are calibrated on passages
+the model did not see), and a decision threshold chosen on those out-of-fold probabilities.
+`none` is the absence of every frame, not a class of its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold, KFold
+from sklearn.svm import SVC
+
+from ..errors import ModelError
+
+THRESHOLD_GRID = np.round(np.arange(0.05, 0.951, 0.01), 2)
+
+
+def make_base(classifier: str, C: float, random_state: int):
+    if classifier == "logreg":
+        return LogisticRegression(C=C, class_weight="balanced", max_iter=2000, random_state=random_state)
+    if classifier == "svm":
+        return SVC(C=C, kernel="rbf", class_weight="balanced", random_state=random_state)
+    raise ModelError(f"unknown classifier {classifier!r}; choose logreg or svm")
+
+
+def best_f1_threshold(y: np.ndarray, p: np.ndarray) -> float:
+    best, best_t = -1.0, 0.5
+    for t in THRESHOLD_GRID:
+        pred = p >= t
+        tp = int((pred & (y == 1)).sum())
+        denom = int(pred.sum()) + int(y.sum())
+        f1 = 2 * tp / denom if denom else 0.0
+        if f1 > best + 1e-12:
+            best, best_t = f1, float(t)
+    return best_t
+
+
+def grouped_folds(n: int, groups, n_splits: int, random_state: int):
+    """Folds that keep each article's passages together (plain folds when there are no groups)."""
+    if groups is None:
+        return list(KFold(n_splits=n_splits, shuffle=True, random_state=random_state).split(np.zeros(n)))
+    n_groups = len(set(groups))
+    if n_groups < 2:
+        raise ModelError("need passages from at least two articles to cross-validate; label more articles")
+    cv = GroupKFold(n_splits=min(n_splits, n_groups), shuffle=True, random_state=random_state)
+    return list(cv.split(np.zeros(n), groups=groups))
+
+
+class FrameClassifier(ClassifierMixin, BaseEstimator):
+    def __init__(self, classifier: str = "logreg", C: float = 1.0, cv: int = 5, random_state: int = 0):
+        self.classifier = classifier
+        self.C = C
+        self.cv = cv
+        self.random_state = random_state
+
+    def fit(self, X, Y, groups=None):
+        Y = np.asarray(Y)
+        if Y.ndim != 2:
+            raise ModelError("labels must be a 0/1 matrix with one column per frame")
+        positives = Y.sum(axis=0)
+        if (positives < 2).any() or (positives > len(Y) - 2).any():
+            j = int(np.argmin(np.minimum(positives, len(Y) - positives)))
+            raise ModelError(f"frame #{j} has {int(positives[j])} positive passages out of {len(Y)}; "
+                             "label more passages with and without it before training")
+        folds = grouped_folds(len(Y), groups, self.cv, self.random_state)
+        base = make_base(self.classifier, self.C, self.random_state)
+        self.estimators_, self.calibrators_, self.thresholds_ = [], [], []
+        self.oof_proba_ = np.zeros(Y.shape, dtype=float)
+        for j in range(Y.shape[1]):
+            y = Y[:, j]
+            scores = np.zeros(len(y))
+            for train, test in folds:
+                if len(set(y[train])) < 2:
+                    scores[test] = 0.0
+                    continue
+                scores[test] = clone(base).fit(X[train], y[train]).decision_function(X[test])
+            calibrator = LogisticRegression(C=1e4, max_iter=1000).fit(scores.reshape(-1, 1), y)
+            self.oof_proba_[:, j] = calibrator.predict_proba(scores.reshape(-1, 1))[:, 1]
+            self.thresholds_.append(best_f1_threshold(y, self.oof_proba_[:, j]))
+            self.calibrators_.append(calibrator)
+            self.estimators_.append(clone(base).fit(X, y))
+        self.thresholds_ = np.array(self.thresholds_)
+        self.n_frames_ = Y.shape[1]
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        return np.column_stack([est.decision_function(X) for est in self.estimators_])
+
+    def predict_proba(self, X) -> np.ndarray:
+        """(n_passages, n_frames): calibrated probability that each frame is carried."""
+        scores = self.decision_function(X)
+        return np.column_stack([cal.predict_proba(scores[:, [j]])[:, 1] for j, cal in enumerate(self.calibrators_)])
+
+    def predict(self, X) -> np.ndarray:
+        return (self.predict_proba(X) >= self.thresholds_).astype(np.int8)

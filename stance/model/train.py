@@ -1,0 +1,63 @@
+"""Training: build the pipeline (features -> FrameClassifier), fit it, and write a bundle with
+an honest evaluation beside it."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+
+from ..labeling.codebook import Codebook
+from .classifier import FrameClassifier
+from .data import TrainingSet
+from .features import build_features
+
+# The default model's settings, chosen by grouped cross-validation and leave-one-writer-out
+# within the static-embedding family (see models/default/MODEL_CARD.md).
+DEFAULTS = {"features": "static", "classifier": "logreg", "C": 1.0}
+
+
+@dataclass
+class TrainConfig:
+    features: str = DEFAULTS["features"]
+    classifier: str = DEFAULTS["classifier"]
+    C: float = DEFAULTS["C"]
+    seed: int = 0
+    embeddings: str = "static-minilm-256"
+    encoder: str | None = None
+    cv: int = 5
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def build_pipeline(config: TrainConfig) -> Pipeline:
+    return Pipeline([
+        ("features", build_features(config.features, config.embeddings, config.encoder)),
+        ("clf", FrameClassifier(classifier=config.classifier, C=config.C, cv=config.cv, random_state=config.seed)),
+    ])
+
+
+def fit_pipeline(data: TrainingSet, config: TrainConfig) -> Pipeline:
+    pipe = build_pipeline(config)
+    pipe.fit(data.texts, data.Y, clf__groups=np.asarray(data.article_ids))
+    return pipe
+
+
+def train_model(data: TrainingSet, codebook: Codebook, out_dir: Path, config: TrainConfig,
+                evaluate: bool = True, progress=None) -> Path:
+    """Fit on all of `data`, evaluate by grouped CV / held-out split / leave-one-writer-out, save."""
+    from .bundle import save_bundle
+    from .evaluate import evaluate_training_set
+
+    say = progress or (lambda msg: None)
+    t0 = time.perf_counter()
+    say(f"training on {len(data)} passages from {len(set(data.article_ids))} articles ({config.features} features)")
+    pipe = fit_pipeline(data, config)
+    train_seconds = time.perf_counter() - t0
+    report = evaluate_training_set(data, config, out_dir, progress=say) if evaluate else {}
+    say(f"fitted in {train_seconds:.1f}s")
+    return save_bundle(pipe, data, codebook, config, out_dir, report, train_seconds)
