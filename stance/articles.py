@@ -207,7 +207,8 @@ def _looks_like_title(body: str) -> bool:
     return "\n" not in para.strip() and len(para.split()) <= 25 and not para.rstrip().endswith((".", "!", "?", '"', "\u201d"))
 
 
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _MD_EMPH = re.compile(r"(\*\*|__|\*|`)(?=\S)(.+?)(?<=\S)\1")
 
 
@@ -216,7 +217,7 @@ def _strip_markdown(text: str) -> str:
     for line in text.split("\n"):
         if line.lstrip().startswith("!["):
             continue  # images
-        line = _MD_LINK.sub(r"\1", line)
+        line = _MD_LINK.sub(r"\1", _MD_IMAGE.sub("", line))
         line = _MD_EMPH.sub(r"\2", line)
         line = re.sub(r"^\s{0,3}>\s?", "", line)  # block quotes
         out.append(line)

@@ -69,8 +69,7 @@ def count_words(text: str) -> int:
 
 _BOILERPLATE = re.compile(
     r"""^(
-        by\s+[A-Z][\w.'-]*(\s+[A-Z][\w.'-]*){0,4}(\s*(,|and|\|).*)?$      # byline
-      | (related|recommended|more\s+from|read\s+more|see\s+also|also\s+read|most\s+read)\b.*
+        (related|recommended|more\s+from|read\s+more|see\s+also|also\s+read|most\s+read)\b.*
       | (share|tweet|email|print|copy\s+link|subscribe|sign\s+up|follow\s+us|advertisement|sponsored)\b.{0,60}$
       | (photo|image|illustration|credit|source|caption|video)\s*:.*
       | .*\((photo|image|illustration)\s+(by|credit|courtesy)[^)]*\)\s*$
@@ -97,13 +96,24 @@ def is_boilerplate(block: str) -> bool:
         return True
     if text.startswith("#"):
         return True  # Markdown heading
-    if _BOILERPLATE.match(text) or _DATELINE.match(text):
+    if _BOILERPLATE.match(text) or _DATELINE.match(text) or _is_byline(text):
         return True
     words = text.split()
     # A heading: one short line that does not end like a sentence.
     if "\n" not in block.strip() and len(words) <= 14 and not re.search(r"[.!?:;,\"\u201d')\]]$", text):
         return True
     return False
+
+
+_NAME_PARTICLES = {"and", "&", "de", "van", "von", "der", "den", "da", "di", "la", "le", "bin", "al"}
+
+
+def _is_byline(text: str) -> bool:
+    """'By Jane Doe', 'By Jane Doe and Li Wei, Staff Writers': names before any comma or bar."""
+    if not re.match(r"^by\s", text, re.IGNORECASE) or len(text.split()) > 15 or text.endswith((".", "!", "?")):
+        return False
+    names = re.split(r"[,|\u2022\u2013\u2014]| - ", text[3:], maxsplit=1)[0].split()
+    return bool(names) and all(w[0].isupper() or w.lower() in _NAME_PARTICLES for w in names)
 
 
 # --- sentences ----------------------------------------------------------------------------

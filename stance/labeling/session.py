@@ -346,8 +346,10 @@ def plain_prompt(session: Session) -> str:
     if item.votes:
         lines.append("  annotators: " + " · ".join(f"{a}: {','.join(fr) or 'none'}" for a, fr in item.votes.items()))
     keys = "  ".join(f"{f.hotkey} {f.key}" for f in cb.frames) + f"  {cb.none_hotkey} none · s skip · u undo · q quit"
-    if session.suggested is not None:
-        keys += f"  [Enter = {','.join(cb.frame(k).hotkey for k in session.suggested) or cb.none_hotkey} (suggested)]"
+    if session.suggested is not None or session.toggled:
+        chosen = sorted(session.toggled, key=cb.frame_keys.index)
+        why = "suggested" if session.suggested is not None and set(session.suggested) == session.toggled else "pre-selected"
+        keys += f"  [Enter = {','.join(cb.frame(k).hotkey for k in chosen) or cb.none_hotkey} ({why})]"
     lines.append("  " + keys)
     if session.message:
         lines.append("  " + session.message)
@@ -404,7 +406,7 @@ class Terminal:
             return 80, 24
 
     def draw(self, text: str) -> None:
-        self.out.write("\x1b[H\x1b[2J" + text.replace("\n", "\r\n"))
+        self.out.write("\x1b[H\x1b[2J" + text)
         self.out.flush()
 
     def keys(self) -> Iterator[str]:

