@@ -1,64 +1,77 @@
 """The seed lexicon: weighted phrases per frame, for cold-start suggestions while labelling and as
 a dictionary baseline that the model must beat.
 
-File format (TOML): one table per frame, phrases matched case-insensitively on word boundaries.
+File format (TOML), one table per frame:
 
     [frames.corporate_critical]
     threshold = 1.0
-    terms = { "power grab" = 1.0, "gutted" = 0.8 }
+    [frames.corporate_critical.terms]
+    "power grab" = 1.0
+    "gutted" = 0.7
+
+A frame is indicated when the weights of its terms found in a passage (each term counted once)
+reach its threshold (default 1.0). Terms match whole words, case- and quote-insensitively.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from .errors import CodebookError
+from .passages import normalize
 from .paths import default_lexicon
 
 
 @dataclass
 class Lexicon:
     terms: dict[str, dict[str, float]]  # frame -> phrase -> weight
-    thresholds: dict[str, float]
+    thresholds: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.thresholds = {f: self.thresholds.get(f, 1.0) for f in self.terms}
+        self._patterns = {f: [(re.compile(r"(?<!\w)" + re.escape(normalize(t)) + r"(?!\w)"), float(w))
+                              for t, w in ts.items()] for f, ts in self.terms.items()}
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "Lexicon":
+    def load(cls, path: str | Path | None = None, frames: list[str] | None = None) -> "Lexicon":
+        """Read and check a lexicon file; `frames` (the codebook's) rejects unknown frame tables."""
         path = Path(path) if path else default_lexicon()
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise CodebookError(f"{path}: seed lexicon not found; pass --lexicon with a lexicon TOML file") from None
+            raise CodebookError(f"{path}: seed lexicon not found; pass another with --lexicon") from None
         except tomllib.TOMLDecodeError as exc:
             raise CodebookError(f"{path}: not valid TOML ({exc})") from None
-        frames = raw.get("frames", {})
-        terms = {f: {str(k).lower(): float(v) for k, v in t.get("terms", {}).items()} for f, t in frames.items()}
-        thresholds = {f: float(t.get("threshold", 1.0)) for f, t in frames.items()}
+        tables = raw.get("frames")
+        if not isinstance(tables, dict):
+            raise CodebookError(f"{path}: expected [frames.<key>] tables with a 'terms' table of phrase = weight")
+        terms, thresholds = {}, {}
+        for key, table in tables.items():
+            if frames is not None and key not in frames:
+                raise CodebookError(f"{path}: [frames.{key}] is not a frame of the codebook ({', '.join(frames)})")
+            t = table.get("terms") if isinstance(table, dict) else None
+            if not isinstance(t, dict) or not all(isinstance(w, (int, float)) for w in t.values()):
+                raise CodebookError(f"{path}: [frames.{key}] needs terms = {{\"phrase\" = weight, ...}}")
+            threshold = table.get("threshold", 1.0)
+            if not isinstance(threshold, (int, float)) or threshold <= 0:
+                raise CodebookError(f"{path}: [frames.{key}] threshold must be a positive number")
+            terms[key] = {str(k): float(w) for k, w in t.items()}
+            thresholds[key] = float(threshold)
         return cls(terms, thresholds)
 
-    def __post_init__(self) -> None:
-        self._patterns = {
-            f: [(re.compile(r"(?<!\w)" + re.escape(p).replace(r"\ ", r"\s+") + r"(?!\w)", re.IGNORECASE), w)
-                for p, w in t.items()]
-            for f, t in self.terms.items()
-        }
-
-    def score(self, text: str) -> dict[str, float]:
-        return {f: sum(w * len(p.findall(text)) for p, w in pats) for f, pats in self._patterns.items()}
-
-    def matches(self, text: str, frame: str) -> list[str]:
-        return [m.group(0) for p, _ in self._patterns.get(frame, []) for m in p.finditer(text)]
+    def scores(self, text: str) -> dict[str, float]:
+        norm = normalize(text)
+        return {f: sum(w for pat, w in pats if pat.search(norm)) for f, pats in self._patterns.items()}
 
     def suggest(self, text: str) -> list[str]:
-        return [f for f, s in self.score(text).items() if s >= self.thresholds[f]]
+        return [f for f, s in self.scores(text).items() if s >= self.thresholds[f] - 1e-9]
 
-    def predict(self, texts: list[str], frames: list[str]) -> np.ndarray:
-        rows = []
-        for t in texts:
-            s = self.score(t)
-            rows.append([int(s.get(f, 0.0) >= self.thresholds.get(f, 1.0)) for f in frames])
+    def predict(self, texts: list[str], frames: list[str]):
+        """0/1 matrix (texts x frames): the dictionary baseline."""
+        import numpy as np
+
+        rows = [[int(f in chosen) for f in frames] for chosen in map(self.suggest, texts)]
         return np.array(rows, dtype=np.int8).reshape(len(texts), len(frames))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
+from dataclasses import replace
 from collections import Counter
 from itertools import combinations
 from pathlib import Path
@@ -25,7 +26,8 @@ from ..paths import DEFAULT_ANNOTATIONS_DIR
 from .common import (CodebookOpt, EncodingOpt, IdFieldOpt, InputsArg, OutOpt, ProblemLog, TextFieldOpt, err,
                      output_stream, read_options)
 
-LabelsDirOpt = typer.Option(None, "--labels-dir", help=f"Folder of annotator files (default: {DEFAULT_ANNOTATIONS_DIR}).")
+LabelsDirOpt = typer.Option(None, "--labels-dir",
+                            help=f"Folder of annotator files (default: {DEFAULT_ANNOTATIONS_DIR}).")
 AnnotatorOpt = typer.Option(..., "--annotator", "-a", help="Your name; your answers go to <labels-dir>/<name>.jsonl.")
 PlainOpt = typer.Option(False, "--plain", help="No TTY needed: read one answer per line from stdin "
                                                "(1,3 by hotkeys, 0 none, s skip, u undo, q quit).")
@@ -110,6 +112,8 @@ def label(
 
 
 def adjudicate(
+    inputs: Optional[List[str]] = typer.Argument(None, help="The labelled articles, optional: shows each "
+                                                 "passage with its title and the passage before it."),
     annotator: str = AnnotatorOpt,
     codebook: Optional[Path] = CodebookOpt,
     labels_dir: Optional[Path] = LabelsDirOpt,
@@ -118,26 +122,40 @@ def adjudicate(
 ) -> None:
     """Decide the passages annotators disagree on; your answers become the gold labels.
 
-    Shows each annotator's answer; keys as in `stance label`. Passages you already decided are
-    not shown again.
+    Shows each annotator's answer, with the frames they all chose pre-selected; keys as in
+    `stance label`. Passages already decided (by you or another adjudicator) are not shown again.
 
-    Example: stance adjudicate --annotator carol
+    Example: stance adjudicate seeds/articles --annotator carol
     """
     store = _store(labels_dir, codebook)
     check_annotator(annotator)
     _need_terminal(plain)
     events = _read_all(store)
-    disagreements = find_disagreements(current_labels(events))
+    everything = find_disagreements(current_labels(events))
+    ruled = {lab.passage_id for lab in current_labels(events, adjudication=True).values()}
+    disagreements = [d for d in everything if d.passage_id not in ruled]
+    if everything and not disagreements:
+        err(f"stance: all {len(everything)} disagreements in {store.directory} are adjudicated")
+        return
     if ties_only:
         tied = {u.passage_id for u in gold_labels(events)[1]}
         disagreements = [d for d in disagreements if d.passage_id in tied]
+    context = {}
+    if inputs:
+        problems = ProblemLog()
+        context = {m.passage_id: it for it in items_from_articles(iter_articles(inputs, on_error=problems))
+                   for m in it.members}
     items: dict[tuple, Item] = {}
     for d in disagreements:  # the same text with the same votes is decided once
         key = (normalize(d.text), json.dumps(d.votes, sort_keys=True))
         if key in items:
             items[key].members.append(Member(d.passage_id, d.article_id))
-        else:
-            items[key] = Item(d.text, [Member(d.passage_id, d.article_id)], d.article_id, votes=d.votes)
+            continue
+        items[key] = Item(d.text, [Member(d.passage_id, d.article_id)], d.article_id, votes=d.votes)
+        if d.passage_id in context:
+            c = context[d.passage_id]
+            items[key] = replace(items[key], title=c.title, outlet=c.outlet, position=c.position,
+                                 article_size=c.article_size, previous=c.previous)
     if not items:
         err(f"stance: no disagreements to adjudicate in {store.directory}")
         return
@@ -230,7 +248,8 @@ def agreement(
         for r in rows:
             kappas = ", ".join(f"{k.annotator_a}/{k.annotator_b} {_num(k.kappa)} ({k.n})" for k in r.kappas)
             out.write(f"{r.frame:<{fw}}  {r.n:>4}  {_pct(r.percent):>6}  {_num(r.alpha):>6}  {kappas}\n")
-        out.write("\nn/a: undefined (every answer the same, so no variation to agree on).\n")
+        if any(r.alpha is None or any(k.kappa is None for k in r.kappas) for r in rows):
+            out.write("\nn/a: undefined (every answer the same, so no variation to agree on).\n")
         if disagreements:
             out.write(f"\nDisagreements ({len(found)}):\n")
             for d in found:

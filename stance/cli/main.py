@@ -12,6 +12,7 @@ from .. import __version__
 from ..errors import StanceError
 from . import label as label_cmd
 from . import model as model_cmd
+from . import profile as profile_cmd
 from . import segment as segment_cmd
 
 app = typer.Typer(
@@ -39,6 +40,7 @@ def _root(version: Optional[bool] = typer.Option(None, "--version", callback=_ve
 app.command("segment")(segment_cmd.segment)
 model_cmd.register(app)
 label_cmd.register(app)
+profile_cmd.register(app)
 
 
 def main() -> None:

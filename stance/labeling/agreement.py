@@ -15,7 +15,7 @@ from itertools import combinations
 from typing import Any, Hashable, Iterable, Sequence
 
 from .codebook import Codebook
-from .store import Label, votes_by_passage
+from .store import Label, first_answered, votes_by_passage
 
 ALL_FRAMES = "(exact set)"  # the row comparing whole frame sets
 
@@ -153,7 +153,7 @@ def find_disagreements(labels: dict[tuple[str, str], Label],
     found = []
     for pid, votes in shared_passages(labels, annotators).items():
         if len({frozenset(lab.frames) for lab in votes.values()}) > 1:
-            first = min(votes.values(), key=lambda lab: lab.timestamp)
-            found.append((first.timestamp, Disagreement(pid, first.article_id, first.text,
-                                                        {a: list(lab.frames) for a, lab in sorted(votes.items())})))
-    return [d for _, d in sorted(found, key=lambda t: (t[0], t[1].passage_id))]
+            first = min(votes.values(), key=first_answered)
+            frames = {a: list(lab.frames) for a, lab in sorted(votes.items())}
+            found.append((first_answered(first), Disagreement(pid, first.article_id, first.text, frames)))
+    return [d for _, d in sorted(found, key=lambda t: t[0])]

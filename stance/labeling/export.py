@@ -158,6 +158,7 @@ def write_parquet(rows: list[dict[str, Any]], codebook: Codebook, path: Path) ->
 def write_hf(rows: list[dict[str, Any]], codebook: Codebook, path: Path, events: list[Event]) -> None:
     """A DatasetDict by split, saved with save_to_disk, with a dataset card (README.md) inside."""
     from datasets import ClassLabel, Dataset, DatasetDict, Features, Sequence, Value
+    from datasets.utils.tqdm import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
 
     if path.exists() and any(path.iterdir()) and not (path / "dataset_dict.json").exists():
         raise InputError(str(path), "folder exists and is not an exported dataset; pass a new -o folder")
@@ -169,7 +170,13 @@ def write_hf(rows: list[dict[str, Any]], codebook: Codebook, path: Path, events:
     for row in rows:
         by_split.setdefault(row["split"], []).append({k: v for k, v in row.items() if k != "split"})
     dd = DatasetDict({name: Dataset.from_list(part, features=features) for name, part in sorted(by_split.items())})
-    dd.save_to_disk(str(path))
+    quiet = are_progress_bars_disabled()
+    disable_progress_bars()  # no progress bars on the user's stderr
+    try:
+        dd.save_to_disk(str(path))
+    finally:
+        if not quiet:
+            enable_progress_bars()
     (path / "README.md").write_text(dataset_card(rows, codebook, events), encoding="utf-8")
 
 
@@ -230,16 +237,11 @@ class ImportSummary:
     unchanged: int
 
 
-def import_labels(path: str | Path, store: LabelStore, annotator: str, text_field: str = "text",
-                  frames_field: str = "frames") -> ImportSummary:
-    """Read labels made elsewhere and store them as answers (source "import") of `annotator`.
-
-    Every record is checked before anything is written, so a bad file writes nothing. Labels the
-    annotator already has, with the same frames, are not written again.
-    """
+def read_label_records(path: str | Path, codebook: Codebook, text_field: str = "text",
+                       frames_field: str = "frames") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Labelled passages from a CSV or JSON Lines file (an export, or another tool's labels):
+    (where, {"passage_id", "article_id", "text", "frames"}) with frames checked against the codebook."""
     path = Path(path)
-    cb = store.codebook
-    events: dict[str, Event] = {}
     n = 0
     for where, rec in _records(path):
         n += 1
@@ -247,12 +249,28 @@ def import_labels(path: str | Path, store: LabelStore, annotator: str, text_fiel
         if not isinstance(text, str) or not text.strip():
             raise InputError(where, f"no text in field {text_field!r} (fields: {', '.join(list(rec)[:8])}); "
                                     "pass --text-field")
-        frames = _frames_of(rec, frames_field, cb, where)
+        frames = _frames_of(rec, frames_field, codebook, where)
         article_id = str(rec.get("article_id") or "") or content_id(text)
         pid = str(rec.get("passage_id") or "") or make_passage_id(article_id, text)
-        events[pid] = Event("answer", pid, annotator, article_id, text, frames, cb.name, cb.version, source="import")
+        yield where, {"passage_id": pid, "article_id": article_id, "text": text, "frames": frames}
     if n == 0:
         raise InputError(str(path), "no label records found")
+
+
+def import_labels(path: str | Path, store: LabelStore, annotator: str, text_field: str = "text",
+                  frames_field: str = "frames") -> ImportSummary:
+    """Read labels made elsewhere and store them as answers (source "import") of `annotator`.
+
+    Every record is checked before anything is written, so a bad file writes nothing. Labels the
+    annotator already has, with the same frames, are not written again.
+    """
+    cb = store.codebook
+    events: dict[str, Event] = {}
+    n = 0
+    for _where, rec in read_label_records(path, cb, text_field, frames_field):
+        n += 1
+        events[rec["passage_id"]] = Event("answer", rec["passage_id"], annotator, rec["article_id"], rec["text"],
+                                          rec["frames"], cb.name, cb.version, source="import")
     existing = {pid: lab.frames for (ann, pid), lab in current_labels(store.read(annotator)[0]).items()
                 if ann == annotator}
     new = [e for e in events.values() if sorted(existing.get(e.passage_id, ["\0"])) != sorted(e.frames)]

@@ -77,7 +77,8 @@ def _passages_of(article: Article) -> list[Passage]:
     if "article_id" in meta and "n_words" in meta:
         pid = str(meta.get("passage_id") or article.id)
         index = int(meta.get("index") or 0)
-        return [Passage(pid, str(meta["article_id"]), index, article.text, 0, len(article.text), len(article.text.split()))]
+        text = article.text
+        return [Passage(pid, str(meta["article_id"]), index, text, 0, len(text), len(text.split()))]
     return segment_article(article)
 
 
@@ -91,7 +92,8 @@ class Session:
         self.events = [e for e in events if e.annotator == annotator]
         self.items = items
         self._item_of = {m.passage_id: it for it in items for m in it.members}
-        self.pending = [it for it in items if not self.is_done(it)]
+        labels = self.labels()
+        self.pending = [it for it in items if not self.is_done(it, labels)]
         self.answered = self.skipped = self.undone = 0
         self.current: Item | None = None
         self.toggled: set[str] = set()
@@ -253,11 +255,13 @@ class Session:
 
     def _show(self, item: Item, preselect: list[str] | None = None) -> None:
         self.current = item
-        self.suggested = self.suggester.suggest(item.text) if self.suggester and not item.votes else None
+        suggested = self.suggester.suggest(item.text) if self.suggester and not item.votes else []
+        self.suggested = suggested or None  # nothing pre-selected is no suggestion
         if preselect is None:
             earlier = [self.labels().get(m.passage_id) for m in item.members]
             earlier_frames = next((lab.frames for lab in earlier if lab is not None), None)
-            preselect = earlier_frames if earlier_frames is not None else (self.suggested or [])
+            agreed = set.intersection(*(set(f) for f in item.votes.values())) if item.votes else set()
+            preselect = earlier_frames if earlier_frames is not None else (self.suggested or sorted(agreed))
         self.toggled = set(preselect)
         self._shown_at = time.monotonic()
 
@@ -285,27 +289,28 @@ def render(session: Session, width: int, color: bool = True) -> str:
         head += f" · passage {item.position}" + (f"/{item.article_size}" if item.article_size else "")
     if len(item.members) > 1:
         head += f" · same text in {len(item.members) - 1} more passage(s)"
-    lines += [head, "─" * width]
-    if item.previous:
-        prev = textwrap.wrap(item.previous, width)
-        lines += [dim(("… " if len(prev) > 3 else "") + line) for line in prev[-3:]] + [""]
+    lines.append(head)
+    if item.previous:  # the end of the passage before, dimmed, above the rule
+        prev = textwrap.wrap(item.previous, width - 2)
+        lines += [dim(("… " if i == 0 and len(prev) > 3 else "  ") + line) for i, line in enumerate(prev[-3:])]
+    lines.append("─" * width)
     for para in item.text.split("\n"):
         lines += textwrap.wrap(para, width) or [""]
     lines.append("─" * width)
     if item.votes:
-        lines.append("Annotators: " + " · ".join(f"{a}: {', '.join(fr) or 'none'}" for a, fr in item.votes.items()))
+        lines.append("Annotators" + dim(" (frames they all chose are pre-selected)") + ":")
+        lines += [f"  {a}: {', '.join(fr) or 'none'}" for a, fr in item.votes.items()]
     suggested = session.suggested
     for f in cb.frames:
         mark = "[x]" if f.key in session.toggled else "[ ]"
         note = "  (suggested)" if suggested and f.key in suggested else ""
         line = f"  {mark} {f.hotkey}  {f.name}{note}"
         lines.append(bold(line) if f.key in session.toggled else line)
-    none_note = "  (suggested)" if suggested is not None and not suggested else ""
-    lines.append(f"      {cb.none_hotkey}  {cb.none_name} (or n): answer and move on{none_note}")
-    enter = "Enter accept" + ("" if cb.multi_label else " (hotkeys answer at once)")
-    lines.append(dim(f"{enter} · s skip · u undo · ? codebook · q quit"))
+    lines.append(f"      {cb.none_hotkey}  {cb.none_name} (or n): answer and move on")
     if session.message:
         lines.append(session.message)
+    enter = "Enter accept" + ("" if cb.multi_label else " (hotkeys answer at once)")
+    lines.append(dim(f"{enter} · s skip · u undo · ? codebook · q quit"))
     return "\n".join(lines)
 
 
@@ -348,7 +353,8 @@ def plain_prompt(session: Session) -> str:
     keys = "  ".join(f"{f.hotkey} {f.key}" for f in cb.frames) + f"  {cb.none_hotkey} none · s skip · u undo · q quit"
     if session.suggested is not None or session.toggled:
         chosen = sorted(session.toggled, key=cb.frame_keys.index)
-        why = "suggested" if session.suggested is not None and set(session.suggested) == session.toggled else "pre-selected"
+        suggested = session.suggested is not None and set(session.suggested) == session.toggled
+        why = "suggested" if suggested else "pre-selected"
         keys += f"  [Enter = {','.join(cb.frame(k).hotkey for k in chosen) or cb.none_hotkey} ({why})]"
     lines.append("  " + keys)
     if session.message:

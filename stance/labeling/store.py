@@ -187,11 +187,14 @@ def gold_labels(events: Iterable[Event], annotators: Iterable[str] | None = None
     return gold, unresolved
 
 
-def _first_seen(pid: str, votes: dict[str, dict[str, Label]], rulings: dict[str, Label]) -> str:
-    stamps = [lab.timestamp for lab in votes.get(pid, {}).values()]
-    if pid in rulings:
-        stamps.append(rulings[pid].timestamp)
-    return min(stamps) + pid
+def first_answered(label: Label) -> tuple[str, str, int]:
+    """A sort key putting answers in the order they were given (file order breaks clock ties)."""
+    return label.timestamp, label.annotator, label.seq
+
+
+def _first_seen(pid: str, votes: dict[str, dict[str, Label]], rulings: dict[str, Label]) -> tuple[str, str, int]:
+    labels = list(votes.get(pid, {}).values()) + ([rulings[pid]] if pid in rulings else [])
+    return min(first_answered(lab) for lab in labels)
 
 
 def sorted_frames(frames: Iterable[str]) -> list[str]:

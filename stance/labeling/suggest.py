@@ -9,13 +9,11 @@ ordering (e.g. by model uncertainty) is one more entry in `ORDERS`.
 from __future__ import annotations
 
 import random
-import re
-import tomllib
 from pathlib import Path
 from typing import Callable, Protocol, Sequence, TypeVar
 
 from ..errors import CodebookError, InputError
-from ..passages import normalize
+from ..lexicon import Lexicon
 from ..paths import default_lexicon
 from .codebook import Codebook
 
@@ -24,55 +22,23 @@ T = TypeVar("T")
 
 class Suggester(Protocol):
     def suggest(self, passage_text: str) -> list[str]:
-        """Frame keys to pre-select (may be empty: "none" is suggested)."""
+        """Frame keys to pre-select; empty when there is nothing to suggest."""
 
     def scores(self, passage_text: str) -> dict[str, float]:
         """Frame key -> strength of the evidence; higher means more likely framed."""
 
 
 class LexiconSuggester:
-    """Frames whose seed terms occur in the passage. Lexicon format (TOML):
+    """Frames whose seed-lexicon terms reach their threshold (see stance.lexicon for the format)."""
 
-        [frames.corporate_critical]
-        terms = {"power grab" = 2.0, "purge" = 1.5}
-
-    A frame is suggested when the weights of its terms found in the passage add up to at least
-    `threshold`. Terms match whole words, case- and quote-insensitively.
-    """
-
-    def __init__(self, terms: dict[str, dict[str, float]], threshold: float = 1.0):
-        self.threshold = threshold
-        self._patterns = {frame: [(re.compile(r"(?<!\w)" + re.escape(normalize(t)) + r"(?!\w)"), float(w))
-                                  for t, w in ts.items()] for frame, ts in terms.items()}
-
-    @classmethod
-    def from_file(cls, path: str | Path, codebook: Codebook) -> "LexiconSuggester":
-        path = Path(path)
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise CodebookError(f"{path}: seed lexicon not found; pass another with --lexicon, "
-                                "or use --order sequential / random") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise CodebookError(f"{path}: not valid TOML ({exc})") from None
-        frames = raw.get("frames")
-        if not isinstance(frames, dict):
-            raise CodebookError(f"{path}: expected [frames.<key>] tables with a 'terms' table of phrase = weight")
-        terms: dict[str, dict[str, float]] = {}
-        for key, table in frames.items():
-            codebook.check_frames([key], f"{path}: [frames.{key}]")
-            t = table.get("terms") if isinstance(table, dict) else None
-            if not isinstance(t, dict) or not all(isinstance(w, (int, float)) for w in t.values()):
-                raise CodebookError(f"{path}: [frames.{key}] needs terms = {{\"phrase\" = weight, ...}}")
-            terms[key] = {str(k): float(w) for k, w in t.items()}
-        return cls(terms)
+    def __init__(self, lexicon: Lexicon):
+        self.lexicon = lexicon
 
     def scores(self, passage_text: str) -> dict[str, float]:
-        text = normalize(passage_text)
-        return {frame: sum(w for pat, w in pats if pat.search(text)) for frame, pats in self._patterns.items()}
+        return self.lexicon.scores(passage_text)
 
     def suggest(self, passage_text: str) -> list[str]:
-        return [f for f, s in self.scores(passage_text).items() if s >= self.threshold]
+        return self.lexicon.suggest(passage_text)
 
 
 def load_lexicon_suggester(codebook: Codebook, path: str | Path | None = None) -> LexiconSuggester | None:
@@ -81,7 +47,7 @@ def load_lexicon_suggester(codebook: Codebook, path: str | Path | None = None) -
         path = default_lexicon()
         if not path.exists():
             return None
-    return LexiconSuggester.from_file(path, codebook)
+    return LexiconSuggester(Lexicon.load(path, codebook.frame_keys))
 
 
 # --- orderings -----------------------------------------------------------------------------

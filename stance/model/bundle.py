@@ -101,7 +101,7 @@ def save_bundle(pipe, data, codebook: Codebook, config, out_dir: Path, report: d
         "frames": data.frames,
         "thresholds": {f: float(t) for f, t in zip(data.frames, clf.thresholds_)},
         "codebook": codebook_record(codebook, raw_codebook),
-        "training_data": {"sha256": data.sha256(), "counts": data.counts(),
+        "training_data": {"sha256": data.sha256(), "counts": data.counts(), "passage_ids": sorted(data.passage_ids),
                           "writers": sorted({w for w in data.writers if w})},
         "config": config.to_dict(),
         "embeddings": ({"path": static.path, "sha256": static.table_sha256_} if static is not None else None),

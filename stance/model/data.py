@@ -83,7 +83,8 @@ def load_training_set(labels: Path, codebook: Codebook, corpus_dir: Path | None 
     if not labels.is_dir():
         raise LabelStoreError(f"{labels}: no label store here; label passages with `stance label` "
                               "or pass --labels with your annotations folder")
-    gold, _ties = gold_labels(LabelStore(labels, codebook))
+    events, _warnings = LabelStore(labels, codebook).read_all()
+    gold, _ties = gold_labels(events)  # ties stay out of training until adjudicated
     if not gold:
         raise LabelStoreError(f"{labels}: no labelled passages; label some with `stance label` first")
     meta, splits = read_corpus_metadata(corpus_dir)
@@ -117,3 +118,14 @@ def training_set_from_records(records: list[dict], frames: list[str]) -> Trainin
         topics=[r.get("topic") for r in records],
         splits=[r.get("split") for r in records],
     )
+
+
+def load_labeled_data(path: Path, codebook: Codebook, corpus_dir: Path | None = None) -> TrainingSet:
+    """Gold labels from a label store folder, or from an exported/other tool's JSONL or CSV file."""
+    if path.is_dir():
+        corpus_dir = corpus_dir or (path.parent / "corpus")
+        return load_training_set(path, codebook, corpus_dir if corpus_dir.is_dir() else None)
+    from ..labeling.export import read_label_records
+
+    records = [rec for _where, rec in read_label_records(path, codebook)]
+    return training_set_from_records(records, codebook.frame_keys)

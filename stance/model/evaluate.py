@@ -107,8 +107,6 @@ def hard_negative_false_positives(data: TrainingSet, pred: np.ndarray) -> dict:
 
 def evaluate_training_set(data: TrainingSet, config, out_dir: Path | None = None, progress=None,
                           lexicon_path=None) -> dict:
-    from ..lexicon import Lexicon
-
     say = progress or (lambda msg: None)
     lexicon = _try_lexicon(lexicon_path)
     report: dict = {"frames": data.frames, "config": config.to_dict(), "counts": data.counts()}
@@ -153,6 +151,7 @@ def evaluate_training_set(data: TrainingSet, config, out_dir: Path | None = None
 
 
 def _try_lexicon(path):
+    """The seed lexicon for the dictionary baseline, if there is one for these frames."""
     from ..errors import StanceError
     from ..lexicon import Lexicon
 
@@ -224,3 +223,38 @@ def report_markdown(report: dict) -> str:
                 f"{w} {v:.2f}" for w, v in r["macro_f1_per_writer"].items())]
         lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def evaluate_bundle(data_path, model_path=None, codebook_path=None, out_dir=None, allow_version_mismatch=False) -> dict:
+    """Score a saved model on gold labels, leaving out every passage it was trained on."""
+    from ..labeling.codebook import load_codebook
+    from .bundle import load_bundle
+    from .data import load_labeled_data
+
+    codebook = load_codebook(codebook_path) if codebook_path else None
+    bundle = load_bundle(model_path, codebook, allow_version_mismatch)
+    data = load_labeled_data(Path(data_path), codebook or bundle.codebook)
+    trained_on = set(bundle.meta["training_data"].get("passage_ids", []))
+    unseen = np.array([pid not in trained_on for pid in data.passage_ids], dtype=bool)
+    if not unseen.any():
+        from ..errors import ModelError
+
+        raise ModelError(f"{data_path}: every passage here was used to train {bundle.model_id}; "
+                         "evaluate on other labels, or see the cross-validated report written by `stance train`")
+    data = data.subset(unseen)
+    proba = bundle.predict_proba(data.texts)
+    pred = (proba >= bundle.thresholds).astype(np.int8)
+    report = {"model_id": bundle.model_id, "data": str(data_path), "frames": data.frames,
+              "excluded_training_passages": int((~unseen).sum()),
+              "model": frame_metrics(data.Y, proba, pred, data.frames),
+              "hard_negative_false_positives": hard_negative_false_positives(data, pred)}
+    if out_dir is not None:
+        from ..plots import plot_cooccurrence, plot_pr_curves, plot_reliability
+
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        plot_pr_curves(data.Y, proba, data.frames, out_dir / "precision_recall.png")
+        plot_reliability(data.Y, proba, data.frames, out_dir / "reliability.png", n_bins=N_BINS)
+        plot_cooccurrence(data.Y, data.frames, out_dir / "cooccurrence.png")
+    return report

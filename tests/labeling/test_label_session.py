@@ -15,7 +15,7 @@ from stance.errors import CodebookError
 from stance.labeling.codebook import parse_codebook
 from stance.labeling.session import Session, codebook_help, items_from_articles, render, run_plain
 from stance.labeling.store import LabelStore, current_labels
-from stance.labeling.suggest import LexiconSuggester, load_lexicon_suggester, order_items
+from stance.labeling.suggest import load_lexicon_suggester, order_items
 
 
 class FixedSuggester:
@@ -120,8 +120,14 @@ def test_suggestions_are_preselected_and_acceptance_is_recorded(store, articles)
     s.press("\n")
     s.press("1")
     s.press("\n")  # open_science + corporate_critical: not the suggestion
+    s.suggester = FixedSuggester([])  # nothing suggested: nothing pre-selected, acceptance unknown
+    s.press("u")
+    assert s.toggled == {"corporate_critical", "open_science"} and s.suggested is None
+    s.press("0")
+    assert "(suggested)" not in render(s, 80, color=False)
     events, _ = store.read("alice")
-    assert [e.suggestion_accepted for e in events] == [True, False]
+    answers = [e for e in events if e.type == "answer"]
+    assert [e.suggestion_accepted for e in answers] == [True, False, None]
 
 
 def test_screen_shows_context_progress_counts_and_toggles(store, articles):
@@ -134,7 +140,7 @@ def test_screen_shows_context_progress_counts_and_toggles(store, articles):
     assert "“Lab exodus at Halden” — The Ledger · passage 2/3" in plain
     assert "1/5 done" in plain
     assert "corporate_critical 1 · open_science 0 · scaling_skeptic 0 · none 0" in plain
-    assert "\x1b[2mHalden Labs lost four senior" in screen  # previous passage, dimmed
+    assert "\x1b[2m  Halden Labs lost four senior" in screen  # previous passage, dimmed
     assert "[x] 2  Open science" in plain and "[ ] 1  Corporate-critical" in plain
     assert all(len(line) <= 60 for line in plain.splitlines()[3:-6])  # wrapped to the width
     s.press("\n")
@@ -191,7 +197,7 @@ def test_seed_lexicon_orders_and_suggests(tmp_path, store, articles, codebook):
     bad = tmp_path / "bad.toml"
     bad.write_text('[frames.doom]\nterms = {"x" = 1}\n')
     with pytest.raises(CodebookError, match="doom"):
-        LexiconSuggester.from_file(bad, codebook)
+        load_lexicon_suggester(codebook, bad)
 
 
 def test_random_order_is_reproducible_with_a_seed(articles):

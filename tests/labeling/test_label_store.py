@@ -72,7 +72,7 @@ def test_frame_not_in_codebook_is_an_error_naming_file_and_line(store):
     lines = [answer("alice", "p1", []).to_dict(), answer("alice", "p2", ["open_science"]).to_dict()]
     lines[1]["frames"] = ["doom"]
     path.write_text("".join(json.dumps(d) + "\n" for d in lines))
-    with pytest.raises(LabelStoreError, match=rf"alice.jsonl:2: frame 'doom' is not in codebook"):
+    with pytest.raises(LabelStoreError, match=r"alice.jsonl:2: frame 'doom' is not in codebook"):
         store.read("alice")
 
 

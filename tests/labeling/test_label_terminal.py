@@ -3,6 +3,7 @@ lines on disk; a session killed with SIGKILL loses nothing and resumes at the ne
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -17,9 +18,9 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX p
 
 
 def spawn(articles, labels_dir, annotator="alice", shell_suffix=""):
-    cmd = f"{sys.executable} -m stance label {articles} --annotator {annotator} --labels-dir {labels_dir}"
-    child = pexpect.spawn("/bin/sh", ["-c", cmd + shell_suffix], encoding="utf-8", timeout=15,
-                          dimensions=(40, 100), env={"TERM": "xterm", "PATH": "/usr/bin:/bin"})
+    cmd = f"{sys.executable} -m stance label {articles} --annotator {annotator} --labels-dir {labels_dir} --no-suggest"
+    child = pexpect.spawn("/bin/bash", ["-c", cmd + shell_suffix], encoding="utf-8", timeout=15,
+                          dimensions=(40, 100), env={**os.environ, "TERM": "xterm"})
     return child
 
 

@@ -1,0 +1,195 @@
+"""Profiling commands: `profile` (articles -> one framing profile each) and `report` (profiles -> tables,
+plots, HTML)."""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ..articles import iter_articles
+from ..batch import (DEFAULT_BATCH_SIZE, ErrorReport, BatchStats, default_workers, errors_path_for, estimate_total,
+                     open_writer, output_format, prepare_resume, profile_batch)
+from ..profile import MAX_ARTICLE_WORDS
+from .common import EncodingOpt, IdFieldOpt, InputsArg, ModelOpt, TextFieldOpt, err, read_options
+
+
+class ProgressBar:
+    """Articles done, articles/s and ETA on one rewritten stderr line (only on a terminal)."""
+
+    def __init__(self, total: int | None, enabled: bool):
+        self.total, self.enabled = total, enabled
+        self.last = 0.0
+        self.drawn = False
+
+    def __call__(self, stats: BatchStats) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self.last < 0.2:
+            return
+        self.last = now
+        worked = stats.profiled + stats.failed
+        rate = worked / stats.seconds if stats.seconds > 0 else 0.0
+        line = f"stance: {stats.done:,}"
+        if self.total:
+            left = max(0, self.total - stats.done)
+            eta = _clock(left / rate) if rate > 0 else "?"
+            line += f"/{self.total:,} articles ({min(stats.done / self.total, 1):.0%})  {rate:,.0f}/s  ETA {eta}"
+        else:
+            line += f" articles  {rate:,.0f}/s"
+        if stats.failed:
+            line += f"  {stats.failed:,} failed"
+        sys.stderr.write("\r" + line + "\033[K")
+        sys.stderr.flush()
+        self.drawn = True
+
+    def close(self) -> None:
+        if self.drawn:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _clock(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+class ProfilePlotter:
+    """One bar chart per article for the first `limit` profiles."""
+
+    def __init__(self, folder: Path, limit: int):
+        self.folder, self.limit, self.count = folder, limit, 0
+
+    def __call__(self, profile) -> None:
+        if self.count >= self.limit:
+            return
+        from ..plots import plot_profile
+
+        self.count += 1
+        name = re.sub(r"[^\w.-]+", "_", profile.article_id).strip("._")[:80] or "article"
+        plot_profile(profile, self.folder / f"{self.count:04d}-{name}.png")
+
+
+def profile(
+    inputs: List[str] = InputsArg,
+    output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                          help="Write profiles here instead of stdout: .jsonl (default format), "
+                                               ".csv or .parquet (flat columns: share_<frame>, expected_<frame>, ...)."),
+    model: Optional[Path] = ModelOpt,
+    plots: Optional[Path] = typer.Option(None, "--plots", help="Folder for one bar chart (PNG) per article."),
+    max_plots: int = typer.Option(50, "--max-plots", help="Plot at most this many articles (the first ones)."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1,
+                                          help="Worker processes, each loading the model once (default: number of CPUs)."),
+    resume: bool = typer.Option(False, "--resume",
+                                help="Skip articles already in the -o file and repair a torn last line "
+                                     "(needs JSON Lines output)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary line."),
+    batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, "--batch-size", min=1,
+                                   help="Articles per chunk handed to a worker (one model call per chunk)."),
+    max_words: int = typer.Option(MAX_ARTICLE_WORDS, "--max-words", min=1,
+                                  help="Longer articles are not profiled but go to the error report."),
+    errors: Optional[Path] = typer.Option(None, "--errors",
+                                          help="Error report (JSON Lines: article_id, source, kind, reason). "
+                                               "Default: <output>.errors.jsonl next to -o; none for stdout."),
+    text_field: str = TextFieldOpt,
+    id_field: str = IdFieldOpt,
+    encoding: str = EncodingOpt,
+) -> None:
+    """Profile articles: for each frame, the share of the article's words that carry it, with evidence.
+
+    Streams any number of articles in input order; articles that cannot be profiled go to the
+    error report and the run goes on. Exit status 0 if anything was profiled.
+
+    Example: stance profile corpus.jsonl -o profiles.jsonl --plots plots/
+    """
+    from ..model.bundle import load_bundle
+
+    if output is not None and str(output) == "-":
+        output = None
+    output_format(output)  # an unknown extension fails before any work
+    if resume and output is None:
+        err("stance: error: --resume needs an output file to resume; pass -o profiles.jsonl")
+        raise typer.Exit(2)
+    bundle = load_bundle(model)
+    skip: set[str] = set()
+    if resume:
+        state = prepare_resume(output)
+        other = state.model_ids - {bundle.model_id}
+        if other:
+            err(f"stance: error: {output} holds profiles from model {', '.join(sorted(other))}, not "
+                f"{bundle.model_id}; resume with that --model or write to a new file")
+            raise typer.Exit(2)
+        skip = state.done
+        if not quiet and (state.done or state.repaired_bytes):
+            repaired = f"; cut a torn last line ({state.repaired_bytes} bytes)" if state.repaired_bytes else ""
+            err(f"stance: resuming {output}: {len(state.done):,} articles already profiled{repaired}")
+    errors_path = errors or (errors_path_for(output) if output is not None else None)
+    report = ErrorReport(errors_path)
+    articles = iter_articles(inputs, read_options(text_field, id_field, encoding), on_error=report)
+    show_bar = not quiet and sys.stderr.isatty()
+    bar = ProgressBar(estimate_total(inputs) if show_bar else None, show_bar)
+    plotter = ProfilePlotter(plots, max_plots) if plots is not None else None
+    writer = open_writer(output, sys.stdout, append=resume)
+    try:
+        stats = profile_batch(bundle, articles, writer, report, workers=workers or default_workers(),
+                              batch_size=batch_size, max_words=max_words, skip=skip, on_progress=bar,
+                              on_profile=plotter)
+    finally:
+        bar.close()
+        writer.close()
+        report.close()
+    _summarise(stats, report, output, plotter, quiet)
+    if stats.profiled == 0 and stats.skipped == 0:
+        err("stance: error: no article could be profiled" + (" (see the reasons above)" if stats.failed else
+                                                             "; the inputs hold no articles"))
+        raise typer.Exit(2)
+
+
+def _summarise(stats: BatchStats, report: ErrorReport, output: Optional[Path], plotter, quiet: bool) -> None:
+    if not quiet:
+        rate = (stats.profiled + stats.failed) / stats.seconds if stats.seconds > 0 else 0.0
+        line = f"stance: profiled {stats.profiled:,} articles in {stats.seconds:.1f} s ({rate:,.0f} articles/s)"
+        if stats.skipped:
+            line += f"; {stats.skipped:,} already in {output}"
+        if plotter is not None and plotter.count:
+            line += f"; {plotter.count} plots in {plotter.folder}"
+        err(line + (f" -> {output}" if output else ""))
+    if stats.failed:
+        kinds = ", ".join(f"{n:,} {kind.replace('_', ' ')}" for kind, n in sorted(stats.failures_by_kind.items()))
+        where = f"see {report.path}" if report.path else "pass -o FILE or --errors FILE for the full list"
+        err(f"stance: {stats.failed:,} articles not profiled ({kinds}); {where}")
+        for f in report.first:
+            err(f"  {f.article_id or '-'} ({f.source}): {f.reason}")
+
+
+def report(
+    profiles: List[Path] = typer.Argument(..., help="Profiles as JSON Lines (the output of `stance profile`)."),
+    by: str = typer.Option("outlet", "--by", help="Group by outlet, year, month, or any other field "
+                                                  "(a profile field or a field of the article records)."),
+    measure: str = typer.Option("share", "--measure",
+                                help="share: words in passages tagged with the frame; expected: from probabilities."),
+    output: Path = typer.Option(Path("report"), "--output", "-o",
+                                help="Folder for the tables (CSV, Markdown), plots (PNG, SVG) and report.html."),
+) -> None:
+    """Summarise profiles by group: mean frame shares with 95% t intervals, plots, and one HTML page.
+
+    The Markdown table also goes to stdout.
+
+    Example: stance report profiles.jsonl --by month -o report/
+    """
+    from ..report import build_report, iter_profiles, render_markdown, write_report
+
+    result = build_report(iter_profiles(profiles), by=by, measure=measure)
+    written = write_report(result, output)
+    sys.stdout.write(render_markdown(result))
+    sys.stdout.flush()
+    err(f"stance: {result.n_articles:,} articles in {len(result.groups)} groups; wrote {len(written)} files to "
+        f"{output} (open {output / 'report.html'})")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("profile")(profile)
+    app.command("report")(report)

@@ -1,0 +1,92 @@
+"""train -> tag -> evaluate through the real command line."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SEEDS = ROOT / "seeds" / "articles"
+
+
+def stance(*args, cwd=None, check=True):
+    r = subprocess.run([sys.executable, "-m", "stance", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+    if check:
+        assert r.returncode == 0, r.stderr
+    return r
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, small, gold):
+    """A label store made with `stance import` from a quarter of the gold corpus, and a model trained on it."""
+    work = tmp_path_factory.mktemp("work")
+    rows = [{"passage_id": p, "article_id": a, "text": t, "frames": [f for f, y in zip(small.frames, ys) if y]}
+            for p, a, t, ys in zip(small.passage_ids, small.article_ids, small.texts, small.Y)]
+    (work / "labels.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    stance("import", work / "labels.jsonl", "--annotator", "me", "--labels-dir", work / "annotations")
+    r = stance("train", "--labels", work / "annotations", "--out", work / "models" / "mine", "--seed", "1")
+    assert "grouped_cv: macro-F1" in r.stderr
+    # Unseen passages for evaluation: gold passages of articles the small set does not have.
+    held = [i for i, a in enumerate(gold.article_ids) if a not in set(small.article_ids)][:300]
+    with open(work / "heldout.csv", "w") as fh:
+        import csv
+        w = csv.writer(fh)
+        w.writerow(["article_id", "text", *gold.frames])
+        for i in held:
+            w.writerow([gold.article_ids[i], gold.texts[i], *gold.Y[i]])
+    return work
+
+
+def test_train_writes_a_complete_bundle(trained):
+    out = trained / "models" / "mine"
+    for name in ("model.joblib", "model.json", "MODEL_CARD.md", "report.json", "report.md",
+                 "plots/precision_recall.png", "plots/reliability.png", "plots/cooccurrence.png"):
+        assert (out / name).exists(), name
+    meta = json.loads((out / "model.json").read_text())
+    assert meta["config"]["seed"] == 1 and meta["training_data"]["counts"]["passages"] > 300
+    assert (out / "plots" / "reliability.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_training_is_deterministic(trained, tmp_path):
+    stance("train", "--labels", trained / "annotations", "--out", tmp_path / "again", "--seed", "1", "--no-evaluate")
+    a = json.loads((trained / "models" / "mine" / "model.json").read_text())
+    b = json.loads((tmp_path / "again" / "model.json").read_text())
+    assert a["thresholds"] == b["thresholds"]
+
+
+def test_tag_jsonl_and_table(trained):
+    model = trained / "models" / "mine"
+    r = stance("tag", SEEDS, "--model", model)
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert len(rows) > 20 and {"passage_id", "frames", "probabilities", "evidence"} <= set(rows[0])
+    assert any(row["frames"] for row in rows)
+    for row in rows:
+        assert set(row["evidence"]) == set(row["frames"])
+    table = stance("tag", SEEDS / "benchmark-season.txt", "--model", model, "--format", "table").stdout
+    assert "benchmark-season.txt #0" in table
+
+
+def test_evaluate_on_unseen_labels(trained):
+    r = stance("evaluate", trained / "heldout.csv", "--model", trained / "models" / "mine", "-o", trained / "eval")
+    report = json.loads(r.stdout)
+    assert report["n"] == 300 and 0 < report["macro_f1"] <= 1
+    assert (trained / "eval" / "precision_recall.png").exists()
+
+
+def test_evaluate_refuses_training_passages(trained):
+    r = stance("evaluate", trained / "annotations", "--model", trained / "models" / "mine", check=False)
+    assert r.returncode != 0 and "was used to train" in r.stderr
+
+
+def test_tampered_model_is_a_one_line_error(trained, tmp_path):
+    import shutil
+    bad = tmp_path / "bad"
+    shutil.copytree(trained / "models" / "mine", bad)
+    with open(bad / "model.joblib", "ab") as fh:
+        fh.write(b"x")
+    r = stance("tag", SEEDS, "--model", bad, check=False)
+    assert r.returncode == 3
+    assert r.stderr.strip().count("\n") == 0 and "does not match model.json" in r.stderr
