@@ -18,6 +18,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--with-encoder", action="store_true")
     ap.add_argument("--grid", action="store_true", help="also tune classifier and C for static embeddings")
+    ap.add_argument("--only", nargs="*", help="run only these feature sets")
     args = ap.parse_args()
     from stance.labeling.codebook import load_codebook
     from stance.model.data import load_training_set
@@ -30,6 +31,8 @@ def main() -> None:
         configs.append(("encoder", "logreg", None))
     if args.grid:
         configs += [("static", "logreg", c) for c in (0.3, 3.0, 10.0)] + [("static", "svm", c) for c in (0.5, 1.0, 2.0)]
+    if args.only:
+        configs = [c for c in configs if c[0] in args.only]
     print(f"{len(data)} passages, {len(set(data.article_ids))} articles, {len(set(data.writers))} writers\n")
     print("| features | classifier | C | grouped CV macro-F1 | leave-one-writer-out macro-F1 | held-out test macro-F1 | "
           "hard-negative FP rate (CV) |")

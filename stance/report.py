@@ -345,25 +345,29 @@ def write_report(report: Report, out_dir: Path) -> list[Path]:
     shown = report.groups[:MAX_GROUPS_PLOTTED]
     note = f" ({len(shown)} largest of {len(report.groups)})" if len(report.groups) > len(shown) else ""
     png = plots.plot_group_shares(shown, report.columns, report.frames, out_dir / f"shares_by_{slug}",
-                                  title=f"Frame {report.measure} by {report.by}{note}",
+                                  title=f"Frame {_name(report.measure)} by {report.by}{note}",
                                   ylabel=_axis_label(report.measure), formats=("png", "svg"))
-    figures.append((f"Frame {report.measure} by {report.by}", png[0]))
+    figures.append((f"Frame {_name(report.measure)} by {report.by}", png[0]))
     written += png
     if report.heatmap:
         png = plots.plot_article_heatmap(report.heatmap, report.frames, out_dir / "heatmap", n_total=report.n_articles,
-                                         measure=report.measure, formats=("png", "svg"))
+                                         measure=_name(report.measure), formats=("png", "svg"))
         figures.append(("Articles by frame", png[0]))
         written += png
     if report.over_time:
         png = plots.plot_shares_over_time(report.over_time, report.frames, out_dir / "over_time",
                                           unit=report.time_unit, ylabel=_axis_label(report.measure),
                                           formats=("png", "svg"))
-        figures.append((f"Frame {report.measure} over time (by {report.time_unit})", png[0]))
+        figures.append((f"Frame {_name(report.measure)} over time (by {report.time_unit})", png[0]))
         written += png
     page = out_dir / "report.html"
     page.write_text(render_html(report, figures), encoding="utf-8")
     written.append(page)
     return written
+
+
+def _name(measure: str) -> str:
+    return "share" if measure == "share" else "expected share"
 
 
 def _axis_label(measure: str) -> str:
@@ -391,13 +395,13 @@ blockquote {{ margin: 0.4em 0 1em 0; padding: 0.3em 0.8em; border-left: 4px soli
 <h1>Framing report by {e(report.by)}</h1>
 <p>{report.n_articles:,} articles; model {e(', '.join(report.model_ids))}.</p>
 <p>{e(describe(report))}</p>
-<h2>Frame {e(report.measure)} by {e(report.by)}</h2>
+<h2>Frame {e(_name(report.measure))} by {e(report.by)}</h2>
 {_html_table(report, report.groups)}"""]
     for title, png in figures:
         data = base64.b64encode(Path(png).read_bytes()).decode("ascii")
         parts.append(f'<h2>{e(title)}</h2>\n<img alt="{e(title)}" src="data:image/png;base64,{data}">')
     if report.over_time and report.by != report.time_unit:
-        parts.append(f"<h2>Frame {e(report.measure)} by {e(report.time_unit or '')}</h2>\n"
+        parts.append(f"<h2>Frame {e(_name(report.measure))} by {e(report.time_unit or '')}</h2>\n"
                      + _html_table(report, report.over_time, first=report.time_unit or ""))
     parts.append("<h2>Strongest evidence per frame</h2>")
     for f in report.frames:

@@ -20,7 +20,7 @@ from ..labeling.export import FORMATS, export_gold, import_labels
 from ..labeling.session import (Item, Member, Session, Terminal, items_from_articles, run_plain, run_terminal,
                                 stdin_is_terminal)
 from ..labeling.store import LabelStore, check_annotator, current_labels, gold_labels
-from ..labeling.suggest import ORDERS, load_lexicon_suggester, order_items
+from ..labeling.suggest import ORDERS, load_lexicon_suggester, load_model_suggester, order_items
 from ..passages import normalize
 from ..paths import DEFAULT_ANNOTATIONS_DIR
 from .common import (CodebookOpt, EncodingOpt, IdFieldOpt, InputsArg, OutOpt, ProblemLog, TextFieldOpt, err,
@@ -70,12 +70,15 @@ def label(
     codebook: Optional[Path] = CodebookOpt,
     labels_dir: Optional[Path] = LabelsDirOpt,
     order: str = typer.Option("sequential", "--order", help=f"Which passages first: {' | '.join(ORDERS)} "
-                              "(seeds: most likely framed by the seed lexicon)."),
+                              "(seeds: most likely framed by the seed lexicon; uncertain: where --model is "
+                              "least sure)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed for --order random (same seed, same order)."),
     plain: bool = PlainOpt,
     suggest: bool = typer.Option(True, "--suggest/--no-suggest", help="Pre-select frames the seed lexicon "
                                  "suggests (when a lexicon exists)."),
     lexicon: Optional[Path] = typer.Option(None, "--lexicon", help="Seed lexicon TOML (default: seeds/lexicon.toml)."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Suggest frames with this trained model "
+                                         "instead of the seed lexicon (e.g. models/default)."),
     text_field: str = TextFieldOpt,
     id_field: str = IdFieldOpt,
     encoding: str = EncodingOpt,
@@ -101,7 +104,11 @@ def label(
     events, warnings = store.read(annotator)
     for w in warnings:
         err(f"stance: warning: {w}")
-    suggester = load_lexicon_suggester(store.codebook, lexicon) if (suggest or order == "seeds") else None
+    if model is not None:
+        suggester = load_model_suggester(model, store.codebook)
+        suggester.prefetch([it.text for it in items])
+    else:
+        suggester = load_lexicon_suggester(store.codebook, lexicon) if (suggest or order == "seeds") else None
     ordered = order_items(items, order, lambda it: it.text, suggester, seed)
     session = Session(ordered, store, annotator, events, "label", suggester if suggest else None)
     if session.current is None:

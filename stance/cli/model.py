@@ -29,7 +29,7 @@ def train(
     out: Path = typer.Option(Path("models/default"), "--out", help="Folder to write the model bundle to."),
     seed: int = typer.Option(0, "--seed", help="Random seed for cross-validation folds (training is deterministic for a seed)."),
     features: str = typer.Option("static", "--features", help="static | ngrams | static+ngrams | encoder."),
-    classifier: str = typer.Option("logreg", "--classifier", help="logreg (linear, default) or svm (RBF)."),
+    classifier: str = typer.Option("svm", "--classifier", help="svm (RBF kernel, default) or logreg (linear)."),
     C: float = typer.Option(None, "--C", help="Inverse regularisation strength (default: the tuned value for the feature set)."),
     embeddings: Optional[Path] = typer.Option(None, "--embeddings", help="Static embedding folder (default: the shipped static-minilm-256)."),
     encoder: Optional[Path] = typer.Option(None, "--encoder", help="Sentence-transformers model folder for --features encoder."),

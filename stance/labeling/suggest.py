@@ -50,6 +50,38 @@ def load_lexicon_suggester(codebook: Codebook, path: str | Path | None = None) -
     return LexiconSuggester(Lexicon.load(path, codebook.frame_keys))
 
 
+class ModelSuggester:
+    """Frames a trained model predicts, with its calibrated probabilities as scores. Probabilities
+    are computed in one batch up front (`prefetch`), so the session never waits on the model."""
+
+    def __init__(self, bundle):
+        self.bundle = bundle
+        self._proba: dict[str, list[float]] = {}
+
+    def prefetch(self, texts: Sequence[str]) -> None:
+        todo = [t for t in dict.fromkeys(texts) if t not in self._proba]
+        for t, row in zip(todo, self.bundle.predict_proba(todo) if todo else []):
+            self._proba[t] = [float(p) for p in row]
+
+    def scores(self, passage_text: str) -> dict[str, float]:
+        if passage_text not in self._proba:
+            self.prefetch([passage_text])
+        return dict(zip(self.bundle.frames, self._proba[passage_text]))
+
+    def suggest(self, passage_text: str) -> list[str]:
+        return [f for f, p in self.scores(passage_text).items() if p >= self.bundle.meta["thresholds"][f]]
+
+    def uncertainty(self, passage_text: str) -> float:
+        """Distance of the closest frame probability to its threshold: small = the model is unsure."""
+        return min(abs(p - self.bundle.meta["thresholds"][f]) for f, p in self.scores(passage_text).items())
+
+
+def load_model_suggester(model_path: str | Path | None, codebook: Codebook) -> ModelSuggester:
+    from ..model.bundle import load_bundle
+
+    return ModelSuggester(load_bundle(model_path, codebook))
+
+
 # --- orderings -----------------------------------------------------------------------------
 
 def sequential(items: Sequence[T], text: Callable[[T], str], suggester: Suggester | None, seed: int | None) -> list[T]:
@@ -72,7 +104,18 @@ def most_likely_framed(items: Sequence[T], text: Callable[[T], str], suggester: 
     return [items[i] for i in sorted(range(len(items)), key=lambda i: -best[i])]
 
 
-ORDERS: dict[str, Callable] = {"sequential": sequential, "random": shuffled, "seeds": most_likely_framed}
+def most_uncertain(items: Sequence[T], text: Callable[[T], str], suggester: Suggester | None,
+                   seed: int | None) -> list[T]:
+    """Passages the model is least sure about first (active learning): labels there teach it most."""
+    if not hasattr(suggester, "uncertainty"):
+        raise CodebookError("--order uncertain needs a model: pass --model (e.g. models/default)")
+    suggester.prefetch([text(it) for it in items])
+    gaps = [suggester.uncertainty(text(it)) for it in items]
+    return [items[i] for i in sorted(range(len(items)), key=lambda i: gaps[i])]
+
+
+ORDERS: dict[str, Callable] = {"sequential": sequential, "random": shuffled, "seeds": most_likely_framed,
+                               "uncertain": most_uncertain}
 
 
 def order_items(items: Sequence[T], order: str, text: Callable[[T], str],

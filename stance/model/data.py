@@ -90,7 +90,7 @@ def load_training_set(labels: Path, codebook: Codebook, corpus_dir: Path | None 
     meta, splits = read_corpus_metadata(corpus_dir)
     gold = sorted(gold, key=lambda g: (g.article_id, meta.get(g.passage_id, {}).get("index", 0), g.passage_id))
     frames = codebook.frame_keys
-    Y = np.array([[int(f in g.frames) for f in frames] for g in gold], dtype=np.int8)
+    Y = np.array([[int(f in g.frames) for f in frames] for g in gold], dtype=np.int64)
     return TrainingSet(
         frames=frames,
         passage_ids=[g.passage_id for g in gold],
@@ -107,7 +107,7 @@ def training_set_from_records(records: list[dict], frames: list[str]) -> Trainin
     """From plain records (text, frames, article_id, optional passage_id/writer/topic/split)."""
     from ..passages import passage_id
 
-    Y = np.array([[int(f in r["frames"]) for f in frames] for r in records], dtype=np.int8).reshape(len(records), len(frames))
+    Y = np.array([[int(f in r["frames"]) for f in frames] for r in records], dtype=np.int64).reshape(len(records), len(frames))
     return TrainingSet(
         frames=list(frames),
         passage_ids=[r.get("passage_id") or passage_id(r["article_id"], r["text"]) for r in records],

@@ -17,9 +17,9 @@ from .features import build_features
 
 # The default model's settings, chosen by grouped cross-validation and leave-one-writer-out
 # within the static-embedding family (see models/default/MODEL_CARD.md and benchmarks/).
-DEFAULTS = {"features": "static", "classifier": "logreg", "C": 1.0}
+DEFAULTS = {"features": "static", "classifier": "svm", "C": 1.0}
 # Regularisation per feature set when --C is not given: sparse n-grams want weaker regularisation.
-TUNED_C = {("static", "logreg"): 1.0, ("static", "svm"): 0.5, ("ngrams", "logreg"): 3.0,
+TUNED_C = {("static", "logreg"): 1.0, ("static", "svm"): 1.0, ("ngrams", "logreg"): 3.0,
            ("static+ngrams", "logreg"): 3.0, ("encoder", "logreg"): 1.0}
 
 

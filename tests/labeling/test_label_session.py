@@ -216,3 +216,25 @@ def test_passages_from_stance_segment_keep_their_ids(tmp_path, articles):
     want = {json.loads(line)["passage_id"] for line in seg.splitlines()}
     assert {m.passage_id for it in items for m in it.members} == want
     assert len(items) == 5
+
+
+def test_model_suggestions_and_uncertainty_order(tmp_path, articles):
+    """A trained model pre-selects its predicted frames and can order passages by uncertainty."""
+    import stance
+    from stance.labeling.suggest import ModelSuggester
+
+    model = ModelSuggester(stance.load_model())
+    items = items_from_articles(iter_articles([articles]))
+    ordered = order_items(items, "uncertain", lambda it: it.text, model)
+    gaps = [model.uncertainty(it.text) for it in ordered]
+    assert gaps == sorted(gaps) and len(ordered) == len(items)
+    text = ("The company gutted its research lab and broke its promise to publish, sidelining the scientists "
+            "who built its name to chase quarterly product deadlines.")
+    assert "corporate_critical" in model.suggest(text)
+    r = subprocess.run([sys.executable, "-m", "stance", "label", str(articles), "-a", "m", "--labels-dir",
+                        str(tmp_path), "--plain", "--model", str(stance.paths.default_model()), "--order", "uncertain"],
+                       input="\nq\n", capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "(suggested)" in r.stderr or "Enter = 0" in r.stderr
+    line = json.loads((tmp_path / "m.jsonl").read_text().splitlines()[0])
+    assert line["frames"] == model.suggest(line["text"])

@@ -38,7 +38,11 @@ def small_bundle(small, codebook, tmp_path_factory):
     return load_bundle(out)
 
 
-def rewrite_json(path: Path, change) -> None:
-    meta = json.loads(path.read_text())
-    change(meta)
-    path.write_text(json.dumps(meta))
+@pytest.fixture
+def rewrite_json():
+    """Edit a JSON file in place: rewrite_json(path, lambda meta: ...)."""
+    def rewrite(path: Path, change) -> None:
+        meta = json.loads(path.read_text())
+        change(meta)
+        path.write_text(json.dumps(meta))
+    return rewrite

@@ -9,8 +9,6 @@ from stance.errors import ModelError
 from stance.labeling.codebook import parse_codebook
 from stance.model.bundle import load_bundle
 
-from .conftest import rewrite_json
-
 
 @pytest.fixture
 def bundle_dir(small_bundle, tmp_path):
@@ -38,7 +36,7 @@ def test_tampered_model_file_is_refused(bundle_dir):
         load_bundle(bundle_dir)
 
 
-def test_other_sklearn_minor_version_is_refused_unless_allowed(bundle_dir):
+def test_other_sklearn_minor_version_is_refused_unless_allowed(bundle_dir, rewrite_json):
     rewrite_json(bundle_dir / "model.json", lambda m: m["versions"].update({"scikit-learn": "1.2.0"}))
     with pytest.raises(ModelError, match="stance train"):
         load_bundle(bundle_dir)
@@ -54,7 +52,7 @@ def test_different_codebook_is_refused_naming_the_difference(bundle_dir, codeboo
     assert load_bundle(bundle_dir, codebook=codebook).frames == codebook.frame_keys
 
 
-def test_different_embedding_table_is_refused(bundle_dir):
+def test_different_embedding_table_is_refused(bundle_dir, rewrite_json):
     rewrite_json(bundle_dir / "model.json", lambda m: m["embeddings"].update({"sha256": "0" * 64}))
     with pytest.raises(ModelError, match="static embeddings"):
         load_bundle(bundle_dir)
