@@ -95,36 +95,57 @@ def run_profile(corpus: Path, out: Path, workers: int) -> tuple[float, int]:
     return seconds, peak[0]
 
 
-def bare_features(corpus: Path, chunk: int = 128) -> tuple[float, int]:
-    """Seconds spent in bundle.features alone on every passage of the corpus (segmenting untimed)."""
+def bare_rates(corpus: Path, limit: int, chunk: int = 128) -> tuple[float, float, int]:
+    """Articles/s of bare feature extraction (bundle.features) and of bare model inference (features
+    plus the classifier, i.e. bundle.predict_proba) on the passages of the first `limit` articles,
+    segmented outside the timer. Both rates are per article, so they do not depend on corpus size."""
     import stance
     from stance.articles import iter_articles
     from stance.passages import segment_article
 
     bundle = stance.load_model()
-    bundle.features(["warm up: load the embedding table"])
-    seconds, n_passages, texts, n = 0.0, 0, [], 0
+    clf = bundle.pipeline.named_steps["clf"]
+    bundle.predict_proba(["warm up: load the embedding table"])
+    t_features = t_classifier = 0.0
+    n_passages, texts, n = 0, [], 0
+
+    def run(batch: list[str]) -> None:
+        nonlocal t_features, t_classifier
+        start = time.perf_counter()
+        X = bundle.features(batch)
+        middle = time.perf_counter()
+        clf.predict_proba(X)
+        t_features += middle - start
+        t_classifier += time.perf_counter() - middle
+
     for article in iter_articles([corpus]):
+        if n == limit:
+            break
         texts += [p.text for p in segment_article(article)]
         n += 1
         if n % chunk == 0:
-            start = time.perf_counter()
-            bundle.features(texts)
-            seconds += time.perf_counter() - start
+            run(texts)
             n_passages += len(texts)
             texts = []
     if texts:
-        start = time.perf_counter()
-        bundle.features(texts)
-        seconds += time.perf_counter() - start
+        run(texts)
         n_passages += len(texts)
-    return seconds, n_passages
+    return n / t_features, n / (t_features + t_classifier), n
+
+
+def count_passages(corpus: Path) -> int:
+    from stance.articles import iter_articles
+    from stance.passages import segment_article
+
+    return sum(len(segment_article(a)) for a in iter_articles([corpus]))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="1000,10000,100000", help="comma-separated corpus sizes (articles)")
     ap.add_argument("--workers", default="1,2", help="comma-separated worker counts")
+    ap.add_argument("--baseline-limit", type=int, default=20_000,
+                    help="measure the bare feature and model rates on at most this many articles per corpus")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     worker_counts = [int(w) for w in args.workers.split(",")]
@@ -135,10 +156,11 @@ def main() -> None:
         for n in sizes:
             corpus = Path(tmp) / f"corpus-{n}.jsonl"
             size = build_corpus(n, corpus, texts, headers)
-            feat_seconds, n_passages = bare_features(corpus)
-            feat_rate = n / feat_seconds
+            n_passages = count_passages(corpus)
+            feat_rate, model_rate, measured = bare_rates(corpus, args.baseline_limit)
             print(f"{n:,} articles ({size / 1e6:.1f} MB, {n_passages:,} passages): bare features "
-                  f"{feat_rate:,.0f} articles/s", file=sys.stderr)
+                  f"{feat_rate:,.0f} articles/s, bare model {model_rate:,.0f} articles/s "
+                  f"(on the first {measured:,})", file=sys.stderr)
             for w in worker_counts:
                 out = Path(tmp) / f"profiles-{n}-{w}.jsonl"
                 seconds, peak = run_profile(corpus, out, w)
@@ -146,17 +168,20 @@ def main() -> None:
                 assert lines == n, f"expected {n} profiles, got {lines}"
                 out.unlink()
                 peaks[(n, w)] = peak
-                rows.append((n, w, size, n_passages, seconds, peak, feat_rate))
+                rows.append((n, w, size, n_passages, seconds, peak, feat_rate, model_rate))
                 print(f"  {w} worker(s): {seconds:.1f} s, {n / seconds:,.0f} articles/s, peak {peak / 2**20:,.0f} MiB",
                       file=sys.stderr)
             corpus.unlink()
     print("| articles | workers | MB | passages | seconds | articles/s | MB/s | peak RSS (MiB) | "
-          f"vs peak at {sizes[0]:,} | bare features articles/s | profile / features |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for n, w, size, n_passages, seconds, peak, feat_rate in rows:
+          f"vs peak at {sizes[0]:,} | bare features art/s | profile / features | bare model art/s | profile / model |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n, w, size, n_passages, seconds, peak, feat_rate, model_rate in rows:
         rate = n / seconds
         print(f"| {n:,} | {w} | {size / 1e6:.1f} | {n_passages:,} | {seconds:.1f} | {rate:,.0f} | {size / 1e6 / seconds:.2f} "
-              f"| {peak / 2**20:,.0f} | {peak / peaks[(sizes[0], w)]:.2f}x | {feat_rate:,.0f} | {rate / feat_rate:.2f} |")
+              f"| {peak / 2**20:,.0f} | {peak / peaks[(sizes[0], w)]:.2f}x | {feat_rate:,.0f} | {rate / feat_rate:.2f} "
+              f"| {model_rate:,.0f} | {rate / model_rate:.2f} |")
+    print(f"\nseconds are wall clock for the whole `stance profile` run, start-up (imports, model load, worker spawn) "
+          f"included; bare rates are single-process, measured on up to {args.baseline_limit:,} articles per corpus.")
 
 
 if __name__ == "__main__":

@@ -85,10 +85,44 @@ class FrameClassifier(ClassifierMixin, BaseEstimator):
             self.estimators_.append(clone(base).fit(X, y))
         self.thresholds_ = np.array(self.thresholds_)
         self.n_frames_ = Y.shape[1]
+        if self.classifier == "svm":
+            self._pack_support_vectors(np.asarray(X, dtype=np.float32))
         return self
 
     def decision_function(self, X) -> np.ndarray:
+        if self.classifier == "svm":
+            return self._rbf_decision(np.asarray(X, dtype=np.float32))
         return np.column_stack([est.decision_function(X) for est in self.estimators_])
+
+    # An RBF SVM's decision is sum_i a_i k(x, sv_i) + b. libsvm evaluates the kernel row by row
+    # for each frame's machine separately; the frames share most support vectors, so we keep
+    # their union once and compute every frame's decision from one BLAS matrix product.
+    def _pack_support_vectors(self, X: np.ndarray) -> None:
+        union = np.unique(np.concatenate([est.support_ for est in self.estimators_]))
+        position = {int(i): k for k, i in enumerate(union)}
+        coef = np.zeros((len(union), len(self.estimators_)), dtype=np.float64)
+        for j, est in enumerate(self.estimators_):
+            coef[[position[int(i)] for i in est.support_], j] = est.dual_coef_[0]
+        self.support_vectors_ = X[union]
+        self.support_norms_ = (self.support_vectors_.astype(np.float64) ** 2).sum(axis=1)
+        self.dual_coef_ = coef
+        self.intercepts_ = np.array([est.intercept_[0] for est in self.estimators_])
+        self.gammas_ = np.array([est._gamma for est in self.estimators_])
+
+    def _rbf_decision(self, X: np.ndarray) -> np.ndarray:
+        sq = X @ self.support_vectors_.T  # float32 throughout, in place: this is the hot loop of tagging
+        sq *= -2.0
+        sq += (X * X).sum(axis=1)[:, None]
+        sq += self.support_norms_[None, :].astype(np.float32)
+        np.maximum(sq, 0.0, out=sq)
+        if np.all(self.gammas_ == self.gammas_[0]):  # gamma="scale" depends on X only: one kernel for all
+            sq *= -np.float32(self.gammas_[0])
+            np.exp(sq, out=sq)
+            return (sq @ self.dual_coef_.astype(np.float32)).astype(np.float64) + self.intercepts_
+        out = np.empty((len(X), len(self.estimators_)))
+        for j, gamma in enumerate(self.gammas_):
+            out[:, j] = np.exp(-np.float32(gamma) * sq) @ self.dual_coef_[:, j].astype(np.float32) + self.intercepts_[j]
+        return out
 
     def predict_proba(self, X) -> np.ndarray:
         """(n_passages, n_frames): calibrated probability that each frame is carried."""

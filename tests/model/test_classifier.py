@@ -74,3 +74,12 @@ def test_frame_metrics_by_hand():
     assert m["macro_f1"] == 0.75
     assert m["micro_f1"] == pytest.approx(2 * 3 / (2 * 3 + 1 + 1))
     assert m["exact_match"] == 0.5
+
+
+def test_packed_svm_decision_matches_libsvm(small, embedded):
+    """The one-matrix-product RBF decision equals each frame's libsvm machine."""
+    clf = FrameClassifier(classifier="svm", C=1.0, random_state=0).fit(embedded, small.Y,
+                                                                       groups=np.asarray(small.article_ids))
+    reference = np.column_stack([est.decision_function(embedded) for est in clf.estimators_])
+    assert np.allclose(clf.decision_function(embedded), reference, atol=1e-3)
+    assert len(clf.support_vectors_) <= sum(len(est.support_) for est in clf.estimators_)
