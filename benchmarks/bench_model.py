@@ -26,7 +26,14 @@ _BUNDLE = None
 
 def _init():
     global _BUNDLE
+    import os
+
+    from threadpoolctl import threadpool_limits
+
     import stance
+
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
+    threadpool_limits(1)  # as stance's batch workers do: the processes are the parallelism
 
     _BUNDLE = stance.load_model()
 
@@ -54,14 +61,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=4, help="copies of the gold passages to tag")
     args = ap.parse_args()
-    from stance.labeling.codebook import load_codebook
-    from stance.model.train import TrainConfig, fit_pipeline
+    from stance.model.train import TrainConfig, default_C, default_classifier, fit_pipeline
 
     data = _load()
     rows = []
     for features in ("static", "ngrams"):
         t = time.perf_counter()
-        fit_pipeline(data, TrainConfig(features=features, C=1.0 if features == "static" else 3.0))
+        clf = default_classifier(features)
+        fit_pipeline(data, TrainConfig(features=features, classifier=clf, C=default_C(features, clf)))
         rows.append(f"| train `{features}` on {len(data)} passages | {time.perf_counter() - t:.1f} s |")
     texts = data.texts * args.repeat
     mb = sum(len(t.encode()) for t in texts) / 1e6

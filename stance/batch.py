@@ -347,8 +347,12 @@ def _init_worker(model_path: str, max_words: int) -> None:
     task, because an initializer that raises makes the pool restart workers forever."""
     from .model.bundle import load_bundle
 
-    # Parallelism comes from the worker processes; the tokenizer's own threads would compete with them.
+    # Parallelism comes from the worker processes; the tokenizer's and BLAS's own threads would
+    # compete with them for the same cores.
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
     _WORKER["max_words"] = max_words
     try:
         _WORKER["bundle"] = load_bundle(model_path)

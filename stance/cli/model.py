@@ -29,7 +29,8 @@ def train(
     out: Path = typer.Option(Path("models/default"), "--out", help="Folder to write the model bundle to."),
     seed: int = typer.Option(0, "--seed", help="Random seed for cross-validation folds (training is deterministic for a seed)."),
     features: str = typer.Option("static", "--features", help="static | ngrams | static+ngrams | encoder."),
-    classifier: str = typer.Option("svm", "--classifier", help="svm (RBF kernel, default) or logreg (linear)."),
+    classifier: Optional[str] = typer.Option(None, "--classifier", help="svm (RBF kernel) or logreg (linear); "
+                                             "default: svm for static features, logreg otherwise."),
     C: float = typer.Option(None, "--C", help="Inverse regularisation strength (default: the tuned value for the feature set)."),
     embeddings: Optional[Path] = typer.Option(None, "--embeddings", help="Static embedding folder (default: the shipped static-minilm-256)."),
     encoder: Optional[Path] = typer.Option(None, "--encoder", help="Sentence-transformers model folder for --features encoder."),
@@ -42,12 +43,13 @@ def train(
     """
     from ..labeling.codebook import load_codebook
     from ..model.data import load_training_set
-    from ..model.train import TrainConfig, default_C, train_model
+    from ..model.train import TrainConfig, default_C, default_classifier, train_model
 
     labels = labels or default_labels_dir()
     cb = load_codebook(codebook)
     corpus = corpus or (labels.parent / "corpus")
     data = load_training_set(labels, cb, corpus if corpus.is_dir() else None)
+    classifier = classifier or default_classifier(features)
     config = TrainConfig(features=features, classifier=classifier, C=C if C is not None else default_C(features, classifier),
                          seed=seed, embeddings=str(embeddings or default_static_embeddings().name),
                          encoder=str(encoder) if encoder else None)

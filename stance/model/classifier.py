@@ -9,6 +9,7 @@ the model did not see), and a decision threshold chosen on those out-of-fold pro
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, KFold
@@ -85,12 +86,13 @@ class FrameClassifier(ClassifierMixin, BaseEstimator):
             self.estimators_.append(clone(base).fit(X, y))
         self.thresholds_ = np.array(self.thresholds_)
         self.n_frames_ = Y.shape[1]
-        if self.classifier == "svm":
+        self.packed_ = self.classifier == "svm" and not sparse.issparse(X)
+        if self.packed_:
             self._pack_support_vectors(np.asarray(X, dtype=np.float32))
         return self
 
     def decision_function(self, X) -> np.ndarray:
-        if self.classifier == "svm":
+        if getattr(self, "packed_", False):
             return self._rbf_decision(np.asarray(X, dtype=np.float32))
         return np.column_stack([est.decision_function(X) for est in self.estimators_])
 

@@ -27,6 +27,11 @@ def default_C(features: str, classifier: str) -> float:
     return TUNED_C.get((features, classifier), 1.0)
 
 
+def default_classifier(features: str) -> str:
+    """RBF SVM on dense static embeddings; a linear model on sparse n-grams or encoder features."""
+    return "svm" if features == "static" else "logreg"
+
+
 @dataclass
 class TrainConfig:
     features: str = DEFAULTS["features"]
