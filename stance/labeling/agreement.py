@@ -15,7 +15,7 @@ from itertools import combinations
 from typing import Any, Hashable, Iterable, Sequence
 
 from .codebook import Codebook
-from .store import Label, first_answered, votes_by_passage
+from .store import Disagreement, Label, first_answered, votes_by_passage
 
 ALL_FRAMES = "(exact set)"  # the row comparing whole frame sets
 
@@ -102,21 +102,6 @@ class FrameAgreement:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "FrameAgreement":
         return cls(**{**d, "kappas": [PairKappa.from_dict(k) for k in d.get("kappas", [])]})
-
-
-@dataclass
-class Disagreement:
-    passage_id: str
-    article_id: str
-    text: str
-    votes: dict[str, list[str]]  # annotator -> frames
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Disagreement":
-        return cls(**d)
 
 
 def shared_passages(labels: dict[tuple[str, str], Label],

@@ -24,7 +24,7 @@ from ..errors import CodebookError, InputError, LabelStoreError
 from ..passages import passage_id as make_passage_id
 from .agreement import frame_agreement
 from .codebook import Codebook
-from .store import Event, GoldLabel, LabelStore, Unresolved, current_labels, gold_labels
+from .store import Event, GoldLabel, LabelStore, Disagreement, current_labels, gold_labels
 
 FORMATS = ("jsonl", "csv", "parquet", "hf")
 TEST_SHARE = 0.2
@@ -77,7 +77,7 @@ def load_splits(path: str | Path) -> dict[str, str]:
 class ExportSummary:
     rows: int
     per_split: dict[str, int]
-    unresolved: list[Unresolved] = field(default_factory=list)
+    unresolved: list[Disagreement] = field(default_factory=list)
 
 
 def gold_rows(gold: list[GoldLabel], codebook: Codebook, splits: dict[str, str] | None = None,

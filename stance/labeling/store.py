@@ -100,8 +100,9 @@ class GoldLabel:
 
 
 @dataclass
-class Unresolved:
-    """A passage whose annotators disagree with no strict majority and no adjudication."""
+class Disagreement:
+    """A passage and what each annotator answered, where they differ (in agreement reports, and
+    as the ties that `gold_labels` leaves unresolved)."""
 
     passage_id: str
     article_id: str
@@ -112,7 +113,7 @@ class Unresolved:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Unresolved":
+    def from_dict(cls, d: dict[str, Any]) -> "Disagreement":
         return cls(**{k: d[k] for k in cls.__dataclass_fields__})
 
 
@@ -153,10 +154,10 @@ def votes_by_passage(labels: dict[tuple[str, str], Label],
 
 
 def gold_labels(events: Iterable[Event], annotators: Iterable[str] | None = None
-                ) -> tuple[list[GoldLabel], list[Unresolved]]:
+                ) -> tuple[list[GoldLabel], list[Disagreement]]:
     """One gold label per passage: adjudicated > strict majority (of whole frame sets) > single.
 
-    Ties are returned as `Unresolved`, never guessed. If several adjudicators ruled on a passage,
+    Ties are returned as `Disagreement`, never guessed. If several adjudicators ruled on a passage,
     the latest ruling (by timestamp) counts. `annotators` restricts the votes, not the rulings.
     """
     events = list(events)
@@ -182,7 +183,7 @@ def gold_labels(events: Iterable[Event], annotators: Iterable[str] | None = None
         if n * 2 > len(these):
             gold.append(GoldLabel(pid, latest.article_id, latest.text, sorted(frames), "majority", len(these)))
         else:
-            unresolved.append(Unresolved(pid, latest.article_id, latest.text,
+            unresolved.append(Disagreement(pid, latest.article_id, latest.text,
                                          {a: list(lab.frames) for a, lab in sorted(these.items())}))
     return gold, unresolved
 

@@ -45,7 +45,17 @@ def resolve_embeddings_path(path: str | Path) -> Path:
                      "or pass --embeddings with the folder")
 
 
-class StaticEmbeddings(TransformerMixin, BaseEstimator):
+class _LoadsLazily:
+    """A block whose model is loaded on first use (`self._model`) and never pickled: the bundle
+    records where the model lives (and, for static embeddings, its SHA-256) instead."""
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_model", None)
+        return state
+
+
+class StaticEmbeddings(_LoadsLazily, TransformerMixin, BaseEstimator):
     """Passage -> mean of its tokens' static embeddings (float32)."""
 
     def __init__(self, path: str = "static-minilm-256"):
@@ -54,13 +64,6 @@ class StaticEmbeddings(TransformerMixin, BaseEstimator):
     def fit(self, X=None, y=None):
         self.table_sha256_ = self.table_sha256()
         return self
-
-    # The model2vec table is loaded on first use and never pickled: the bundle stores the
-    # path and the table's SHA-256, and refuses a different table.
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("_model", None)
-        return state
 
     @property
     def model(self):
@@ -113,7 +116,7 @@ class StaticEmbeddings(TransformerMixin, BaseEstimator):
         return out
 
 
-class SentenceEncoder(TransformerMixin, BaseEstimator):
+class SentenceEncoder(_LoadsLazily, TransformerMixin, BaseEstimator):
     """A sentence-transformers encoder (needs `pip install 'stance[encoder]'`)."""
 
     def __init__(self, path: str | None = None, batch_size: int = 64):
@@ -122,11 +125,6 @@ class SentenceEncoder(TransformerMixin, BaseEstimator):
 
     def fit(self, X=None, y=None):
         return self
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("_model", None)
-        return state
 
     @property
     def model(self):
