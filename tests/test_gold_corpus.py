@@ -125,3 +125,16 @@ def test_shared_8_word_runs_are_rare(gold):
             seen[" ".join(w[k:k + 8])].add(i)
     shared = set().union(*[ix for ix in seen.values() if len(ix) > 1])
     assert len(shared) <= 0.02 * len(gold)
+
+
+def test_shipped_export_is_current(gold):
+    """labels/gold.jsonl and labels/gold_hf are `stance export` of the store as it is now."""
+    rows = [json.loads(line) for line in open(LABELS / "gold.jsonl", encoding="utf-8")]
+    exported = {r["passage_id"]: (sorted(r["frames"]), r["split"]) for r in rows}
+    current = {pid: (sorted(f for f, y in zip(gold.frames, ys) if y), split)
+               for pid, ys, split in zip(gold.passage_ids, gold.Y, gold.splits)}
+    assert exported == current, "re-run `stance export` (see labels/README.md)"
+    import datasets
+    ds = datasets.load_from_disk(str(LABELS / "gold_hf"))
+    assert set(ds) == {"train", "test"} and ds["train"].num_rows + ds["test"].num_rows == len(gold)
+    assert ds["train"].features["frames"].feature.names == gold.frames
