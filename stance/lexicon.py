@@ -16,11 +16,11 @@ reach its threshold (default 1.0). Terms match whole words, case- and quote-inse
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import CodebookError
+from .labeling.codebook import read_toml
 from .passages import normalize
 from .paths import default_lexicon
 
@@ -39,12 +39,7 @@ class Lexicon:
     def load(cls, path: str | Path | None = None, frames: list[str] | None = None) -> "Lexicon":
         """Read and check a lexicon file; `frames` (the codebook's) rejects unknown frame tables."""
         path = Path(path) if path else default_lexicon()
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise CodebookError(f"{path}: seed lexicon not found; pass another with --lexicon") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise CodebookError(f"{path}: not valid TOML ({exc})") from None
+        raw = read_toml(path, "seed lexicon not found; pass another with --lexicon")
         tables = raw.get("frames")
         if not isinstance(tables, dict):
             raise CodebookError(f"{path}: expected [frames.<key>] tables with a 'terms' table of phrase = weight")

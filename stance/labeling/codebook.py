@@ -74,14 +74,19 @@ class Codebook:
                                 f"(frames: {', '.join(self.frame_keys)})")
 
 
-def load_codebook(path: str | Path | None = None) -> Codebook:
-    path = Path(path) if path else default_codebook()
+def read_toml(path: Path, missing: str) -> dict[str, Any]:
+    """A TOML file's content; `missing` is the remedy when the file does not exist."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise CodebookError(f"{path}: codebook not found; pass --codebook with a TOML codebook file") from None
+        raise CodebookError(f"{path}: {missing}") from None
     except tomllib.TOMLDecodeError as exc:
         raise CodebookError(f"{path}: not valid TOML ({exc})") from None
+
+
+def load_codebook(path: str | Path | None = None) -> Codebook:
+    path = Path(path) if path else default_codebook()
+    raw = read_toml(path, "codebook not found; pass --codebook with a TOML codebook file")
     return parse_codebook(raw, str(path))
 
 
