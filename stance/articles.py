@@ -378,7 +378,7 @@ def _read_csv(path: Path, options: ReadOptions, report) -> Iterator[Article]:
                     yield _record_to_article(rec, f"{path}:{reader.line_num}", options)
                 except InputError as err:
                     report(err)
-        except UnicodeDecodeError as exc:
+        except UnicodeDecodeError:
             raise InputError(f"{path}:{reader.line_num}", f"not valid {options.encoding} text; pass --encoding") from None
         except csv.Error as exc:
             raise InputError(f"{path}:{reader.line_num}", f"malformed CSV ({exc})") from None

@@ -167,19 +167,14 @@ def split_blocks(text: str) -> list[Block]:
 def _split_long(text: str, start: int, end: int, max_words: int) -> list[tuple[int, int]]:
     """Split text[start:end] into runs of whole sentences of at most about max_words."""
     chunk = text[start:end]
-    pieces, cur_start, cur_words = [], None, 0
+    pieces: list[list[int]] = []  # [start, end, words] of each run
     for s, e in sentence_spans(chunk):
         n = count_words(chunk[s:e])
-        if cur_start is not None and cur_words + n > max_words:
-            pieces.append((cur_start, prev_end))
-            cur_start, cur_words = None, 0
-        if cur_start is None:
-            cur_start = s
-        cur_words += n
-        prev_end = e
-    if cur_start is not None:
-        pieces.append((cur_start, prev_end))
-    return [(start + s, start + e) for s, e in pieces] or [(start, end)]
+        if pieces and pieces[-1][2] + n <= max_words:
+            pieces[-1][1:] = [e, pieces[-1][2] + n]
+        else:
+            pieces.append([s, e, n])
+    return [(start + s, start + e) for s, e, _ in pieces] or [(start, end)]
 
 
 def segment_text(text: str, min_words: int = MIN_WORDS, max_words: int = MAX_WORDS) -> list[tuple[int, int]]:
@@ -197,19 +192,18 @@ def segment_text(text: str, min_words: int = MIN_WORDS, max_words: int = MAX_WOR
     out: list[tuple[int, int]] = []
     for group in groups:
         merged: list[tuple[int, int]] = []
-        carry: int | None = None  # start of a short fragment waiting for the next paragraph
+        carry: tuple[int, int] | None = None  # a short fragment waiting for the next paragraph
         for s, e in group:
             if carry is not None:
-                s, carry = carry, None
+                s, carry = carry[0], None
             if count_words(text[s:e]) >= min_words:
                 merged.append((s, e))
             elif merged and count_words(text[merged[-1][0]:merged[-1][1]]) < max_words:
                 merged[-1] = (merged[-1][0], e)
             else:
-                carry = s
-                last_end = e
+                carry = (s, e)
         if carry is not None:
-            merged.append((carry, last_end))
+            merged.append(carry)
         for s, e in merged:
             out.extend(_split_long(text, s, e, max_words) if count_words(text[s:e]) > max_words else [(s, e)])
     return out

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from stance.articles import Article, ReadOptions, iter_articles
+from stance.articles import ReadOptions, iter_articles
 from stance.errors import InputError
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds" / "articles"

@@ -6,7 +6,7 @@ import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterator, List, Optional
+from typing import IO, Iterator, Optional
 
 import typer
 

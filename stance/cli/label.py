@@ -14,7 +14,7 @@ from typing import List, Optional
 import typer
 
 from ..articles import iter_articles
-from ..labeling.agreement import find_disagreements, frame_agreement
+from ..labeling.agreement import find_disagreements, frame_agreement, undecided_disagreements
 from ..labeling.codebook import load_codebook
 from ..labeling.export import FORMATS, export_gold, import_labels
 from ..labeling.session import (Item, Member, Session, Terminal, items_from_articles, run_plain, run_terminal,
@@ -138,11 +138,9 @@ def adjudicate(
     check_annotator(annotator)
     _need_terminal(plain)
     events = _read_all(store)
-    everything = find_disagreements(current_labels(events))
-    ruled = {lab.passage_id for lab in current_labels(events, adjudication=True).values()}
-    disagreements = [d for d in everything if d.passage_id not in ruled]
-    if everything and not disagreements:
-        err(f"stance: all {len(everything)} disagreements in {store.directory} are adjudicated")
+    disagreements, n_all = undecided_disagreements(events)
+    if n_all and not disagreements:
+        err(f"stance: all {n_all} disagreements in {store.directory} are adjudicated")
         return
     if ties_only:
         tied = {u.passage_id for u in gold_labels(events)[1]}

@@ -15,7 +15,7 @@ from itertools import combinations
 from typing import Any, Hashable, Iterable, Sequence
 
 from .codebook import Codebook
-from .store import Disagreement, Label, first_answered, votes_by_passage
+from .store import Disagreement, Event, Label, current_labels, first_answered, votes_by_passage
 
 ALL_FRAMES = "(exact set)"  # the row comparing whole frame sets
 
@@ -142,3 +142,10 @@ def find_disagreements(labels: dict[tuple[str, str], Label],
             frames = {a: list(lab.frames) for a, lab in sorted(votes.items())}
             found.append((first_answered(first), Disagreement(pid, first.article_id, first.text, frames)))
     return [d for _, d in sorted(found, key=lambda t: t[0])]
+
+
+def undecided_disagreements(events: list[Event]) -> tuple[list[Disagreement], int]:
+    """Disagreements no adjudicator has ruled on yet, and how many disagreements there are in all."""
+    everything = find_disagreements(current_labels(events))
+    ruled = {lab.passage_id for lab in current_labels(events, adjudication=True).values()}
+    return [d for d in everything if d.passage_id not in ruled], len(everything)

@@ -70,10 +70,6 @@ def _prior_baseline(train: TrainingSet, n_test: int):
     return proba, (proba >= 0.5).astype(np.int8)  # the majority answer for every frame: absent
 
 
-def _lexicon_baseline(test: TrainingSet, lexicon):
-    return None, lexicon.predict(test.texts, test.frames)
-
-
 def out_of_fold(data: TrainingSet, config, folds) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Model probabilities/predictions for every passage from the fold that held it out, plus the
     prior baseline's predictions on the same folds."""

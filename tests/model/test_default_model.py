@@ -1,7 +1,6 @@
 """The shipped default model: fresh, usable from Python, and explaining itself."""
 
 import json
-from pathlib import Path
 
 import stance
 from stance.paths import default_model
