@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _load():
-    from stance.labeling.codebook import load_codebook
+    from stance.codebook import load_codebook
     from stance.model.data import load_training_set
 
     return load_training_set(ROOT / "labels" / "annotations", load_codebook(), ROOT / "labels" / "corpus")

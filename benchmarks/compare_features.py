@@ -20,7 +20,7 @@ def main() -> None:
     ap.add_argument("--grid", action="store_true", help="also tune classifier and C for static embeddings")
     ap.add_argument("--only", nargs="*", help="run only these feature sets")
     args = ap.parse_args()
-    from stance.labeling.codebook import load_codebook
+    from stance.codebook import load_codebook
     from stance.model.data import load_training_set
     from stance.model.evaluate import evaluate_training_set
     from stance.model.train import TrainConfig, default_C

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from stance.articles import iter_articles
-from stance.labeling.codebook import load_codebook
+from stance.codebook import load_codebook
 from stance.labeling.store import LabelStore, current_labels, gold_labels
 from stance.model.data import load_training_set
 from stance.passages import iter_passages

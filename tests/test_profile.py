@@ -10,7 +10,7 @@ from stance.passages import Passage, segment_article
 from stance.paths import shipped_root
 from stance.profile import (N_EVIDENCE, SNIPPET_CHARS, Profile, ProfileError, profile_article, snippet,
                             summarise_passages)
-from stance.tagging import tag_passages
+from stance.model.tagging import tag_passages
 
 FRAMES = ["alpha", "beta"]  # test frames; the real ones come from the model
 THRESHOLDS = [0.5, 0.5]

@@ -15,7 +15,7 @@ import typer
 
 from ..articles import iter_articles
 from ..labeling.agreement import find_disagreements, frame_agreement, undecided_disagreements
-from ..labeling.codebook import load_codebook
+from ..codebook import load_codebook
 from ..labeling.export import FORMATS, export_gold, import_labels
 from ..labeling.session import (Item, Member, Session, Terminal, items_from_articles, run_plain, run_terminal,
                                 stdin_is_terminal)

@@ -41,7 +41,7 @@ def train(
 
     Example: stance train --labels labels/annotations --out models/mine
     """
-    from ..labeling.codebook import load_codebook
+    from ..codebook import load_codebook
     from ..model.data import load_training_set
     from ..model.train import TrainConfig, default_C, default_classifier, train_model
 
@@ -97,9 +97,9 @@ def tag(
 
     Example: stance tag seeds/articles --format table
     """
-    from ..labeling.codebook import load_codebook
+    from ..codebook import load_codebook
     from ..model.bundle import load_bundle
-    from ..tagging import iter_tagged
+    from ..model.tagging import iter_tagged
 
     if fmt not in ("jsonl", "table"):
         raise typer.BadParameter("--format must be jsonl or table")

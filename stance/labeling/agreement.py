@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from typing import Any, Hashable, Iterable, Sequence
 
-from .codebook import Codebook
+from ..codebook import Codebook
 from .store import Disagreement, Event, Label, current_labels, first_answered, votes_by_passage
 
 ALL_FRAMES = "(exact set)"  # the row comparing whole frame sets

@@ -23,7 +23,7 @@ from ..articles import content_id
 from ..errors import CodebookError, InputError, LabelStoreError
 from ..passages import passage_id as make_passage_id
 from .agreement import frame_agreement
-from .codebook import Codebook
+from ..codebook import Codebook
 from .store import Event, GoldLabel, LabelStore, Disagreement, current_labels, gold_labels
 
 FORMATS = ("jsonl", "csv", "parquet", "hf")

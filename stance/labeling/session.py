@@ -22,7 +22,7 @@ from typing import IO, Iterable, Iterator
 
 from ..articles import Article
 from ..passages import Passage, normalize, segment_article
-from .codebook import Codebook
+from ..codebook import Codebook
 from .store import Event, Label, LabelStore, current_labels
 from .suggest import Suggester
 

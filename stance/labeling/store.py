@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..errors import LabelStoreError
-from .codebook import Codebook
+from ..codebook import Codebook
 
 FORMAT_VERSION = 1
 EVENT_TYPES = ("answer", "skip", "undo")

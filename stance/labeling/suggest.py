@@ -15,7 +15,7 @@ from typing import Callable, Protocol, Sequence, TypeVar
 from ..errors import CodebookError, InputError
 from ..lexicon import Lexicon
 from ..paths import default_lexicon
-from .codebook import Codebook
+from ..codebook import Codebook
 
 T = TypeVar("T")
 

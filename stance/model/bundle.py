@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
-from ..labeling.codebook import Codebook, parse_codebook
+from ..codebook import Codebook, parse_codebook
 from ..paths import default_model
 from .features import file_sha256, find_static
 
@@ -72,7 +72,7 @@ class Bundle:
 
     def tag(self, texts: list[str], evidence: bool = True):
         """Frames, probabilities and evidence terms for each text (see stance.tagging)."""
-        from ..tagging import tag_texts
+        from .tagging import tag_texts
 
         return tag_texts(self, texts, evidence=evidence)
 

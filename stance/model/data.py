@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import LabelStoreError
-from ..labeling.codebook import Codebook
+from ..codebook import Codebook
 
 
 @dataclass

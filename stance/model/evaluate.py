@@ -223,7 +223,7 @@ def report_markdown(report: dict) -> str:
 
 def evaluate_bundle(data_path, model_path=None, codebook_path=None, out_dir=None, allow_version_mismatch=False) -> dict:
     """Score a saved model on gold labels, leaving out every passage it was trained on."""
-    from ..labeling.codebook import load_codebook
+    from ..codebook import load_codebook
     from .bundle import load_bundle
     from .data import load_labeled_data
 

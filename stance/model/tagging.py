@@ -13,7 +13,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from .passages import Passage
+from ..passages import Passage
 
 N_EVIDENCE = 3
 _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
@@ -54,7 +54,7 @@ def tag_texts(bundle, texts: list[str], evidence: bool = True) -> list[TagResult
 
 def explain(bundle, text: str, frame_idx: list[int], base_proba: np.ndarray, top: int = N_EVIDENCE) -> dict:
     """For each frame index, the words whose removal lowers its probability most."""
-    from .model.features import StaticEmbeddings
+    from .features import StaticEmbeddings
 
     units: dict[str, list[tuple[int, int]]] = {}
     for m in _WORD.finditer(text):

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from ..labeling.codebook import Codebook
+from ..codebook import Codebook
 from .classifier import FrameClassifier
 from .data import TrainingSet
 from .features import build_features

@@ -12,7 +12,7 @@ from label_helpers import answer
 
 from stance.articles import ReadOptions, iter_articles
 from stance.errors import CodebookError
-from stance.labeling.codebook import parse_codebook
+from stance.codebook import parse_codebook
 from stance.labeling.session import Session, codebook_help, items_from_articles, render, run_plain
 from stance.labeling.store import LabelStore, current_labels
 from stance.labeling.suggest import load_lexicon_suggester, order_items

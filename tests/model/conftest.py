@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stance.labeling.codebook import load_codebook
+from stance.codebook import load_codebook
 from stance.model.data import load_training_set
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from stance.errors import ModelError
-from stance.labeling.codebook import parse_codebook
+from stance.codebook import parse_codebook
 from stance.model.bundle import load_bundle
 
 
