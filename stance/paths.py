@@ -39,4 +39,3 @@ def default_lexicon() -> Path:
 
 # Working data, relative to where the user runs stance.
 DEFAULT_ANNOTATIONS_DIR = Path("labels") / "annotations"
-DEFAULT_MODELS_DIR = Path("models")

@@ -9,10 +9,11 @@ from typing import List, Optional
 import typer
 
 from ..articles import iter_articles
+from ..jsonl import write_jsonl
 from ..passages import iter_passages
 from ..paths import DEFAULT_ANNOTATIONS_DIR, default_static_embeddings, shipped_root
 from .common import (CodebookOpt, EncodingOpt, IdFieldOpt, InputsArg, ModelOpt, OutOpt, ProblemLog, TextFieldOpt,
-                     err, output_stream, read_options, write_jsonl)
+                     err, output_stream, read_options)
 
 AllowMismatchOpt = typer.Option(False, "--allow-version-mismatch",
                                 help="Load a model saved with another scikit-learn minor version (may misbehave).")
@@ -42,22 +43,24 @@ def train(
     Example: stance train --labels labels/annotations --out models/mine
     """
     from ..codebook import load_codebook
-    from ..model.data import load_training_set
-    from ..model.train import TrainConfig, default_C, default_classifier, train_model
+    from ..labeling.export import gold_records
+    from ..model.data import training_set
+    from ..model.pipeline import TrainConfig, default_C, default_classifier
+    from ..model.train import train_model
 
     labels = labels or default_labels_dir()
     cb = load_codebook(codebook)
     corpus = corpus or (labels.parent / "corpus")
-    data = load_training_set(labels, cb, corpus if corpus.is_dir() else None)
+    # Label data reaches the model as plain records: labelling and model never import each other.
+    data = training_set(gold_records(labels, cb), cb.frame_keys, corpus if corpus.is_dir() else None)
     classifier = classifier or default_classifier(features)
     config = TrainConfig(features=features, classifier=classifier, C=C if C is not None else default_C(features, classifier),
                          seed=seed, embeddings=str(embeddings or default_static_embeddings().name),
                          encoder=str(encoder) if encoder else None)
-    out_dir = train_model(data, cb, out, config, evaluate=evaluate, progress=lambda m: err(f"stance: {m}"))
-    meta = json.loads((out_dir / "model.json").read_text())
-    for part, s in meta["metrics"].items():
+    bundle = train_model(data, cb, out, config, evaluate=evaluate, progress=lambda m: err(f"stance: {m}"))
+    for part, s in bundle.metrics.items():
         err(f"stance: {part}: macro-F1 {s['macro_f1']:.3f} (" + ", ".join(f"{f} {v:.3f}" for f, v in s["f1"].items()) + ")")
-    err(f"stance: wrote {out_dir}/ (model.joblib, model.json, MODEL_CARD.md" + (", report.md, plots/)" if evaluate else ")"))
+    err(f"stance: wrote {bundle.path}/ (model.skops, model.json, MODEL_CARD.md" + (", report.md, plots/)" if evaluate else ")"))
 
 
 def evaluate(
@@ -71,9 +74,18 @@ def evaluate(
 
     Example: stance evaluate my-labels.csv -o eval/
     """
+    from ..codebook import load_codebook
+    from ..labeling.export import label_records
+    from ..model.bundle import load_bundle
+    from ..model.data import training_set
     from ..model.evaluate import evaluate_bundle
 
-    report = evaluate_bundle(data, model, codebook, out, allow_version_mismatch=allow_version_mismatch)
+    cb = load_codebook(codebook) if codebook else None
+    bundle = load_bundle(model, cb, allow_version_mismatch)
+    cb = cb or bundle.codebook
+    corpus = data.parent / "corpus" if data.is_dir() else None
+    labelled = training_set(label_records(data, cb), cb.frame_keys, corpus if corpus and corpus.is_dir() else None)
+    report = evaluate_bundle(bundle, labelled, str(data), out)
     m = report["model"]
     if report["excluded_training_passages"]:
         err(f"stance: left out {report['excluded_training_passages']} passages the model was trained on")

@@ -1,16 +1,12 @@
-"""Training: build the pipeline (features -> FrameClassifier), fit it, and write a bundle with
-an honest evaluation beside it."""
+"""The model's pipeline: a TrainConfig says which feature block and classifier; build and fit it."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from ..codebook import Codebook
 from .classifier import FrameClassifier
 from .data import TrainingSet
 from .features import build_features
@@ -57,19 +53,3 @@ def fit_pipeline(data: TrainingSet, config: TrainConfig) -> Pipeline:
     pipe = build_pipeline(config)
     pipe.fit(data.texts, data.Y, clf__groups=np.asarray(data.article_ids))
     return pipe
-
-
-def train_model(data: TrainingSet, codebook: Codebook, out_dir: Path, config: TrainConfig,
-                evaluate: bool = True, progress=None) -> Path:
-    """Fit on all of `data`, evaluate by grouped CV / held-out split / leave-one-writer-out, save."""
-    from .bundle import save_bundle
-    from .evaluate import evaluate_training_set
-
-    say = progress or (lambda msg: None)
-    t0 = time.perf_counter()
-    say(f"training on {len(data)} passages from {len(set(data.article_ids))} articles ({config.features} features)")
-    pipe = fit_pipeline(data, config)
-    train_seconds = time.perf_counter() - t0
-    report = evaluate_training_set(data, config, out_dir, progress=say) if evaluate else {}
-    say(f"fitted in {train_seconds:.1f}s")
-    return save_bundle(pipe, data, codebook, config, out_dir, report, train_seconds)

@@ -1,0 +1,29 @@
+"""Training, start to finish: fit the pipeline on all the labels, evaluate it honestly on passages
+it did not see, and save the bundle with its report and model card."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from ..codebook import Codebook
+from .bundle import Bundle, save_bundle
+from .card import write_model_card
+from .data import TrainingSet
+from .evaluate import evaluate_training_set
+from .pipeline import TrainConfig, fit_pipeline
+
+
+def train_model(data: TrainingSet, codebook: Codebook, out_dir: Path, config: TrainConfig,
+                evaluate: bool = True, progress=None) -> Bundle:
+    """Fit on all of `data`, evaluate by grouped CV / held-out split / leave-one-writer-out, save."""
+    say = progress or (lambda msg: None)
+    t0 = time.perf_counter()
+    say(f"training on {len(data)} passages from {len(set(data.article_ids))} articles ({config.features} features)")
+    pipe = fit_pipeline(data, config)
+    train_seconds = time.perf_counter() - t0
+    report = evaluate_training_set(data, config, out_dir, progress=say) if evaluate else {}
+    say(f"fitted in {train_seconds:.1f}s")
+    bundle = save_bundle(pipe, data, codebook, config, out_dir, report.get("summary", {}), train_seconds)
+    write_model_card(bundle, report)
+    return bundle
