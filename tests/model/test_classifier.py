@@ -122,7 +122,7 @@ EXPECTED_FAILED_CHECKS = {
 }
 
 
-@parametrize_with_checks([FrameClassifier(), FrameClassifier(classifier="svm")],
+@parametrize_with_checks([FrameClassifier(cv=2), FrameClassifier(classifier="svm", cv=2)],
                          expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
