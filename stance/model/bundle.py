@@ -224,7 +224,11 @@ def load_bundle(path: str | Path | None = None, codebook: Codebook | None = None
         raise ModelError(f"{model_file}: SHA-256 {actual[:12]}... does not match model.json "
                          f"({str(meta.get('model_sha256'))[:12]}...); the file was changed or corrupted, so it was "
                          f"not loaded. {retrain[0].upper() + retrain[1:]}")
-    saved = meta["versions"]["scikit-learn"]
+    missing = [k for k in ("name", "frames", "codebook", "training_data", "config", "versions", "train_seconds",
+                           "created_at") if k not in meta]
+    if missing:
+        raise ModelError(f"{meta_file}: missing field {missing[0]!r}; {retrain}")
+    saved = meta["versions"].get("scikit-learn", "?")
     if _minor(saved) != _minor(sklearn.__version__) and not allow_version_mismatch:
         raise ModelError(f"{path}: saved with scikit-learn {saved}, this is {sklearn.__version__}; "
                          f"run `stance train --out {path}` to retrain it, install scikit-learn=={saved}, "
