@@ -23,7 +23,7 @@ from ..labeling.store import LabelStore, check_annotator, current_labels, gold_l
 from ..labeling.suggest import ORDERS, load_lexicon_suggester, load_model_suggester, order_items
 from ..passages import normalize
 from ..paths import DEFAULT_ANNOTATIONS_DIR
-from .common import (CodebookOpt, EncodingOpt, IdFieldOpt, InputsArg, OutOpt, ProblemLog, TextFieldOpt, err,
+from .common import (CodebookOpt, Command, EncodingOpt, Group, IdFieldOpt, InputsArg, OutOpt, ProblemLog, TextFieldOpt, err,
                      output_stream, read_options)
 
 LabelsDirOpt = typer.Option(None, "--labels-dir",
@@ -336,11 +336,12 @@ def import_(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("label")(label)
-    app.command("adjudicate")(adjudicate)
-    app.command("agreement")(agreement)
-    app.command("export")(export)
-    app.command("import")(import_)
-    labels_app = typer.Typer(help="Look at the label store.", no_args_is_help=True)
-    labels_app.command("stats")(stats)
+    app.command("label", cls=Command)(label)
+    app.command("adjudicate", cls=Command)(adjudicate)
+    app.command("agreement", cls=Command)(agreement)
+    app.command("export", cls=Command)(export)
+    app.command("import", cls=Command)(import_)
+    labels_app = typer.Typer(help="Look at the label store.", no_args_is_help=True,
+                             rich_markup_mode=None, cls=Group)
+    labels_app.command("stats", cls=Command)(stats)
     app.add_typer(labels_app, name="labels")

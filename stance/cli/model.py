@@ -11,7 +11,7 @@ import typer
 from ..articles import iter_articles
 from ..passages import iter_passages
 from ..paths import DEFAULT_ANNOTATIONS_DIR, default_static_embeddings, shipped_root
-from .common import (CodebookOpt, EncodingOpt, IdFieldOpt, InputsArg, ModelOpt, OutOpt, ProblemLog, TextFieldOpt,
+from .common import (CodebookOpt, Command, EncodingOpt, IdFieldOpt, InputsArg, ModelOpt, OutOpt, ProblemLog, TextFieldOpt,
                      err, output_stream, read_options, write_jsonl)
 
 AllowMismatchOpt = typer.Option(False, "--allow-version-mismatch",
@@ -148,7 +148,7 @@ def distill(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("train")(train)
-    app.command("evaluate")(evaluate)
-    app.command("tag")(tag)
-    app.command("distill")(distill)
+    app.command("train", cls=Command)(train)
+    app.command("evaluate", cls=Command)(evaluate)
+    app.command("tag", cls=Command)(tag)
+    app.command("distill", cls=Command)(distill)

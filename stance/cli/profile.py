@@ -15,7 +15,7 @@ from ..articles import iter_articles
 from ..batch import (DEFAULT_BATCH_SIZE, ErrorReport, BatchStats, default_workers, errors_path_for, estimate_total,
                      open_writer, output_format, prepare_resume, profile_batch)
 from ..profile import MAX_ARTICLE_WORDS
-from .common import EncodingOpt, IdFieldOpt, InputsArg, ModelOpt, TextFieldOpt, err, read_options
+from .common import Command, EncodingOpt, IdFieldOpt, InputsArg, ModelOpt, TextFieldOpt, err, read_options
 
 
 class ProgressBar:
@@ -191,5 +191,5 @@ def report(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("profile")(profile)
-    app.command("report")(report)
+    app.command("profile", cls=Command)(profile)
+    app.command("report", cls=Command)(report)
