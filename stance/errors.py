@@ -31,3 +31,9 @@ class LabelStoreError(StanceError):
 
 class ModelError(StanceError):
     exit_code = 3
+
+
+class ShippedDataError(StanceError):
+    """A command was about to write into stance's shipped data (labels/, models/, seeds/)."""
+
+    exit_code = 2

@@ -20,7 +20,15 @@ TextFieldOpt = typer.Option("text", "--text-field", help="Field holding the arti
 IdFieldOpt = typer.Option("id", "--id-field", help="Field holding the article id in record inputs.")
 EncodingOpt = typer.Option("utf-8", "--encoding", help="Text encoding of the input files.")
 CodebookOpt = typer.Option(None, "--codebook", help="Codebook TOML file (default: the shipped framing codebook).")
-ModelOpt = typer.Option(None, "--model", "-m", help="Model bundle folder (default: the shipped default model).")
+ModelOpt = typer.Option(None, "--model", "-m", metavar="DIR|NAME",
+                        help="Model bundle folder, or the name of a model in the project (default: the shipped "
+                             "default model).")
+ProjectOpt = typer.Option(None, "--project", metavar="DIR",
+                          help="Project folder for your labels, models and outputs (default: $STANCE_PROJECT, "
+                               "else the nearest stance.toml at or above here, else the per-user data folder).")
+LabelsDirOpt = typer.Option(None, "--labels-dir", metavar="DIR",
+                            help="Folder of annotator files (default: the project's labels/annotations; "
+                                 "'shipped': the gold corpus that ships with stance, read-only).")
 
 
 class Command(TyperCommand):

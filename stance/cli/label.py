@@ -22,19 +22,24 @@ from ..labeling.session import (Item, Member, Session, Terminal, items_from_arti
 from ..labeling.store import LabelStore, check_annotator, current_labels, gold_labels
 from ..labeling.suggest import ORDERS, load_lexicon_suggester, load_model_suggester, order_items
 from ..passages import normalize
-from ..paths import DEFAULT_ANNOTATIONS_DIR
-from .common import (CodebookOpt, Command, EncodingOpt, Group, IdFieldOpt, InputsArg, OutOpt, ProblemLog, TextFieldOpt, err,
+from ..paths import find_project, labels_dir as resolve_labels_dir
+from .common import (CodebookOpt, Command, EncodingOpt, Group, IdFieldOpt, InputsArg, LabelsDirOpt, OutOpt, ProblemLog,
+                     ProjectOpt, TextFieldOpt, err,
                      output_stream, read_options)
 
-LabelsDirOpt = typer.Option(None, "--labels-dir",
-                            help=f"Folder of annotator files (default: {DEFAULT_ANNOTATIONS_DIR}).")
-AnnotatorOpt = typer.Option(..., "--annotator", "-a", help="Your name; your answers go to <labels-dir>/<name>.jsonl.")
+AnnotatorOpt = typer.Option(..., "--annotator", "-a", metavar="NAME",
+                            help="Your name; your answers go to NAME.jsonl in the labels folder.")
 PlainOpt = typer.Option(False, "--plain", help="No TTY needed: read one answer per line from stdin "
                                                "(1,3 by hotkeys, 0 none, s skip, u undo, q quit).")
 
 
-def _store(labels_dir: Optional[Path], codebook: Optional[Path]) -> LabelStore:
-    return LabelStore(labels_dir or DEFAULT_ANNOTATIONS_DIR, load_codebook(codebook))
+def _store(labels_dir: Optional[Path], codebook: Optional[Path], project: Optional[Path],
+           writing: bool = False) -> LabelStore:
+    store = LabelStore(resolve_labels_dir(labels_dir, find_project(project) if labels_dir is None else None),
+                       load_codebook(codebook))
+    if writing:  # before the first passage is shown, not at the first answer
+        store.check_writable()
+    return store
 
 
 def _read_all(store: LabelStore):
@@ -61,7 +66,8 @@ def _run(session: Session, plain: bool) -> None:
     left = total - done
     err(f"stance: {session.annotator}: {session.answered} answered, {session.skipped} skipped, "
         f"{session.undone} undone this session; {done} of {total} done"
-        + (f", {left} to go (run the same command to continue)" if left else ""))
+        + (f", {left} to go (run the same command to continue)" if left else "")
+        + f"; labels in {session.store.path(session.annotator)}")
 
 
 def label(
@@ -69,6 +75,7 @@ def label(
     annotator: str = AnnotatorOpt,
     codebook: Optional[Path] = CodebookOpt,
     labels_dir: Optional[Path] = LabelsDirOpt,
+    project: Optional[Path] = ProjectOpt,
     order: str = typer.Option("sequential", "--order", help=f"Which passages first: {' | '.join(ORDERS)} "
                               "(seeds: most likely framed by the seed lexicon; uncertain: where --model is "
                               "least sure)."),
@@ -92,7 +99,7 @@ def label(
 
     Example: stance label seeds/articles --annotator alice
     """
-    store = _store(labels_dir, codebook)
+    store = _store(labels_dir, codebook, project, writing=True)
     check_annotator(annotator)
     _need_terminal(plain)
     problems = ProblemLog()
@@ -124,6 +131,7 @@ def adjudicate(
     annotator: str = AnnotatorOpt,
     codebook: Optional[Path] = CodebookOpt,
     labels_dir: Optional[Path] = LabelsDirOpt,
+    project: Optional[Path] = ProjectOpt,
     plain: bool = PlainOpt,
     ties_only: bool = typer.Option(False, "--ties-only", help="Only passages without a strict majority."),
 ) -> None:
@@ -134,7 +142,7 @@ def adjudicate(
 
     Example: stance adjudicate seeds/articles --annotator carol
     """
-    store = _store(labels_dir, codebook)
+    store = _store(labels_dir, codebook, project, writing=True)
     check_annotator(annotator)
     _need_terminal(plain)
     events = _read_all(store)
@@ -173,13 +181,14 @@ def adjudicate(
 
 def stats(
     labels_dir: Optional[Path] = LabelsDirOpt,
+    project: Optional[Path] = ProjectOpt,
     codebook: Optional[Path] = CodebookOpt,
 ) -> None:
     """Passages labelled per annotator and per frame, and how often frames occur together.
 
     Example: stance labels stats
     """
-    store = _store(labels_dir, codebook)
+    store = _store(labels_dir, codebook, project)
     events = _read_all(store)
     labels = current_labels(events)
     keys = store.codebook.frame_keys
@@ -219,6 +228,7 @@ def stats(
 
 def agreement(
     labels_dir: Optional[Path] = LabelsDirOpt,
+    project: Optional[Path] = ProjectOpt,
     codebook: Optional[Path] = CodebookOpt,
     disagreements: bool = typer.Option(False, "--disagreements", help="Also list the passages annotators differ on."),
     as_json: bool = typer.Option(False, "--json", help="Write JSON instead of a table."),
@@ -230,7 +240,7 @@ def agreement(
 
     Example: stance agreement --disagreements
     """
-    store = _store(labels_dir, codebook)
+    store = _store(labels_dir, codebook, project)
     labels = current_labels(_read_all(store))
     rows = frame_agreement(labels, store.codebook)
     if not rows[0].n:
@@ -277,6 +287,7 @@ def export(
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help=f"{' | '.join(FORMATS)} (default: from the "
                                       "-o suffix; a folder means hf; stdout means jsonl)."),
     labels_dir: Optional[Path] = LabelsDirOpt,
+    project: Optional[Path] = ProjectOpt,
     codebook: Optional[Path] = CodebookOpt,
     splits: Optional[Path] = typer.Option(None, "--splits", help="CSV or JSON mapping article_id to split "
                                           "(default: 20% of articles to test by a hash of the id)."),
@@ -286,7 +297,7 @@ def export(
     Example: stance export -o gold.jsonl   ·   stance export --format hf -o gold_dataset
     """
     fmt = fmt or _format_from(output)
-    store = _store(labels_dir, codebook)
+    store = _store(labels_dir, codebook, project)
     if output is None or str(output) == "-":
         with output_stream(None) as out:
             summary = export_gold(store, fmt, out, splits)
@@ -318,6 +329,7 @@ def import_(
     annotator: str = AnnotatorOpt,
     codebook: Optional[Path] = CodebookOpt,
     labels_dir: Optional[Path] = LabelsDirOpt,
+    project: Optional[Path] = ProjectOpt,
     text_field: str = typer.Option("text", "--text-field", help="Field holding the passage text."),
     frames_field: str = typer.Option("frames", "--frames-field", help="Field holding the frames (a JSON list, "
                                      "or 'a;b' / 'a|b'); without it, one 0/1 column per frame is read."),
@@ -329,7 +341,7 @@ def import_(
 
     Example: stance import old_labels.csv --annotator alice
     """
-    store = _store(labels_dir, codebook)
+    store = _store(labels_dir, codebook, project, writing=True)
     summary = import_labels(file, store, check_annotator(annotator), text_field, frames_field)
     err(f"stance: imported {summary.written} label(s) from {file} as {annotator}"
         + (f"; {summary.unchanged} already there unchanged" if summary.unchanged else ""))

@@ -13,6 +13,7 @@ from ..errors import StanceError
 from . import label as label_cmd
 from . import model as model_cmd
 from . import profile as profile_cmd
+from . import project as project_cmd
 from . import segment as segment_cmd
 from .common import Command, Group
 
@@ -40,6 +41,7 @@ def _root(version: Optional[bool] = typer.Option(None, "--version", callback=_ve
     pass
 
 
+project_cmd.register(app)
 app.command("segment", cls=Command)(segment_cmd.segment)
 model_cmd.register(app)
 label_cmd.register(app)

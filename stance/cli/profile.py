@@ -15,7 +15,7 @@ from ..articles import iter_articles
 from ..batch import (DEFAULT_BATCH_SIZE, ErrorReport, BatchStats, default_workers, errors_path_for, estimate_total,
                      open_writer, output_format, prepare_resume, profile_batch)
 from ..profile import MAX_ARTICLE_WORDS
-from .common import Command, EncodingOpt, IdFieldOpt, InputsArg, ModelOpt, TextFieldOpt, err, read_options
+from .common import Command, EncodingOpt, IdFieldOpt, InputsArg, ModelOpt, ProjectOpt, TextFieldOpt, err, read_options
 
 
 class ProgressBar:
@@ -171,8 +171,10 @@ def report(
                                                   "(a profile field or a field of the article records)."),
     measure: str = typer.Option("share", "--measure",
                                 help="share: words in passages tagged with the frame; expected: from probabilities."),
-    output: Path = typer.Option(Path("report"), "--output", "-o",
-                                help="Folder for the tables (CSV, Markdown), plots (PNG, SVG) and report.html."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="DIR",
+                                          help="Folder for the tables (CSV, Markdown), plots (PNG, SVG) and "
+                                               "report.html (default: out/report in the project)."),
+    project: Optional[Path] = ProjectOpt,
 ) -> None:
     """Summarise profiles by group: mean frame shares with 95% t intervals, plots, and one HTML page.
 
@@ -180,8 +182,10 @@ def report(
 
     Example: stance report profiles.jsonl --by month -o report/
     """
+    from ..paths import find_project
     from ..report import build_report, iter_profiles, render_markdown, write_report
 
+    output = output or find_project(project).out / "report"
     result = build_report(iter_profiles(profiles), by=by, measure=measure)
     written = write_report(result, output)
     sys.stdout.write(render_markdown(result))

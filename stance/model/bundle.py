@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..labeling.codebook import Codebook, parse_codebook
-from ..paths import default_model
+from ..paths import resolve_model
 from .features import file_sha256, find_static
 
 FORMAT_VERSION = 1
@@ -126,7 +126,7 @@ def load_bundle(path: str | Path | None = None, codebook: Codebook | None = None
     import sklearn
     from sklearn.exceptions import InconsistentVersionWarning
 
-    path = Path(path) if path else default_model()
+    path = resolve_model(path)
     meta_file, model_file = path / "model.json", path / "model.joblib"
     if not meta_file.exists() or not model_file.exists():
         raise ModelError(f"{path}: not a model bundle (needs model.json and model.joblib); "

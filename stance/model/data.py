@@ -81,12 +81,14 @@ def load_training_set(labels: Path, codebook: Codebook, corpus_dir: Path | None 
     from ..labeling.store import LabelStore, gold_labels
 
     if not labels.is_dir():
-        raise LabelStoreError(f"{labels}: no label store here; label passages with `stance label` "
-                              "or pass --labels with your annotations folder")
+        raise LabelStoreError(f"{labels}: no label store here; label passages with `stance label`, "
+                              "pass --labels with your annotations folder, or --labels shipped for the gold "
+                              "corpus that ships with stance")
     events, _warnings = LabelStore(labels, codebook).read_all()
     gold, _ties = gold_labels(events)  # ties stay out of training until adjudicated
     if not gold:
-        raise LabelStoreError(f"{labels}: no labelled passages; label some with `stance label` first")
+        raise LabelStoreError(f"{labels}: no labelled passages; label some with `stance label` first, or "
+                              "train on the shipped gold corpus with --labels shipped")
     meta, splits = read_corpus_metadata(corpus_dir)
     gold = sorted(gold, key=lambda g: (g.article_id, meta.get(g.passage_id, {}).get("index", 0), g.passage_id))
     frames = codebook.frame_keys
