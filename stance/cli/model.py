@@ -70,21 +70,39 @@ def evaluate(
     data: Path = typer.Argument(..., help="Gold labels to score on: a label store folder, or a JSONL/CSV/Parquet file with text and frames."),
     model: Optional[Path] = ModelOpt,
     codebook: Optional[Path] = CodebookOpt,
-    out: Optional[Path] = typer.Option(None, "--output", "-o", help="Folder for report.json, report.md and plots."),
+    out: Optional[Path] = typer.Option(None, "--output", "-o", metavar="DIR",
+                                       help="Also write report.md, report.json and plots (PNG) here."),
+    as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON instead of a table."),
     allow_version_mismatch: bool = AllowMismatchOpt,
 ) -> None:
     """Score a trained model on labelled passages it was not trained on (training passages are left out).
 
-    Example: stance evaluate my-labels.csv -o eval/
+    Prints precision, recall, F1, support, Brier score and calibration error per frame.
+
+    Example: stance evaluate my-labels.csv --model mine -o eval/
     """
-    from ..model.evaluate import evaluate_bundle
+    from ..model.evaluate import evaluate_bundle, evaluation_markdown
 
     report = evaluate_bundle(data, model, codebook, out, allow_version_mismatch=allow_version_mismatch)
-    m = report["model"]
-    if report["excluded_training_passages"]:
-        err(f"stance: left out {report['excluded_training_passages']} passages the model was trained on")
-    print(json.dumps({"n": m["n"], "macro_f1": m["macro_f1"], "micro_f1": m["micro_f1"], "exact_match": m["exact_match"],
-                      "per_frame": m["per_frame"]}, indent=2))
+    if as_json:
+        m = report["model"]
+        print(json.dumps(_rounded({"n": m["n"], "macro_f1": m["macro_f1"], "micro_f1": m["micro_f1"],
+                                   "exact_match": m["exact_match"], "per_frame": m["per_frame"]}), indent=2))
+    else:
+        print(evaluation_markdown(report), end="")
+    if out is not None:
+        err(f"stance: wrote {out}/ (report.md, report.json, precision_recall.png, reliability.png, cooccurrence.png)")
+
+
+def _rounded(x, digits: int = 4):
+    """Floats to `digits` places for printing (the report.json keeps full precision)."""
+    if isinstance(x, float):
+        return round(x, digits)
+    if isinstance(x, dict):
+        return {k: _rounded(v, digits) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_rounded(v, digits) for v in x]
+    return x
 
 
 def tag(

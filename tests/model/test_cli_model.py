@@ -1,6 +1,7 @@
 """train -> tag -> evaluate through the real command line."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -70,9 +71,20 @@ def test_tag_jsonl_and_table(trained):
 
 def test_evaluate_on_unseen_labels(trained):
     r = stance("evaluate", trained / "heldout.csv", "--model", trained / "models" / "mine", "-o", trained / "eval")
-    report = json.loads(r.stdout)
+    assert "On 300 labelled passages" in r.stdout and "| frame | precision | recall |" in r.stdout
+    assert not re.search(r"\d\.\d{5,}", r.stdout)  # readable numbers, not 16-digit floats
+    for name in ("report.md", "report.json", "precision_recall.png"):  # what --help promises
+        assert (trained / "eval" / name).exists()
+    assert (trained / "eval" / "report.md").read_text() == r.stdout
+    report = json.loads(stance("evaluate", trained / "heldout.csv", "--model", trained / "models" / "mine",
+                               "--json").stdout)
     assert report["n"] == 300 and 0 < report["macro_f1"] <= 1
-    assert (trained / "eval" / "precision_recall.png").exists()
+    assert all(len(repr(v).split(".")[-1]) <= 4 for v in report["per_frame"][report_frame(report)].values()
+               if isinstance(v, float))
+
+
+def report_frame(report):
+    return next(iter(report["per_frame"]))
 
 
 def test_evaluate_refuses_training_passages(trained):
