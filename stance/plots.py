@@ -120,13 +120,11 @@ def plot_profile(profile, path, formats=("png",)):
     shares = [profile.frames[f].share for f in frames] + [profile.none_share]
     fig, ax = plt.subplots(figsize=(6.5, 0.5 * len(labels) + 1.6))
     y = np.arange(len(labels))[::-1]
-    ax.barh(y, shares, color=[colors[f] for f in frames] + [colors["none"]], height=0.6,
-            label="bar: share of words in passages tagged with the frame (used in reports)")
+    ax.barh(y, shares, color=[colors[f] for f in frames] + [colors["none"]], height=0.6)
     exp = np.array([profile.frames[f].expected for f in frames])
     lo = np.array([profile.frames[f].lo for f in frames])
     hi = np.array([profile.frames[f].hi for f in frames])
-    ax.errorbar(exp, y[:-1], xerr=[exp - lo, hi - exp], fmt="o", color="black", ms=4, capsize=3, lw=1,
-                label="dot: expected share from the probabilities, with 95% interval")
+    ax.errorbar(exp, y[:-1], xerr=[exp - lo, hi - exp], fmt="o", color="black", ms=4, capsize=3, lw=1)
     for yi, s in zip(y, shares):
         ax.text(min(s + 0.01, 0.93), yi + 0.32, f"{s:.0%}", va="center", fontsize=8)
     ax.set_yticks(y, labels)
@@ -135,8 +133,14 @@ def plot_profile(profile, path, formats=("png",)):
     ax.set_xlabel(f"share of the article's {profile.n_words:,} words ({profile.n_passages} passages)")
     where = " \u00b7 ".join(x for x in (profile.outlet, profile.date) if x)
     ax.set_title(_short(profile.title or profile.article_id, 70) + (f"\n{where}" if where else ""), fontsize=10)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2 - 0.6 / len(labels)), ncol=1, fontsize=7,
-              frameon=False)
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [Patch(facecolor="#999999", label="bar: share of words in passages tagged with the frame "
+                                                "(what report tables use)"),
+               Line2D([], [], marker="o", color="black", ms=4, lw=1,
+                      label="dot: expected share from the probabilities, line: its 95% interval")]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1, fontsize=7, frameon=False)
     ax.grid(axis="x", alpha=0.3)
     return _save(fig, path, formats)
 

@@ -160,12 +160,24 @@ def year_month(date: str | None) -> tuple[int, int] | None:
     return None
 
 
+def article_period(profile: Profile) -> tuple[int, int] | None:
+    """(year, month) from the article's date; (year, 0) when the record only has a `year` field."""
+    ym = year_month(profile.date)
+    if ym is not None:
+        return ym
+    try:
+        year = int(str(profile.meta.get("year", "")).strip())
+    except ValueError:
+        return None
+    return (year, 0) if 1000 <= year <= 9999 else None
+
+
 def group_key(profile: Profile, by: str) -> str | None:
     """The group of a profile: outlet, year, month, any other profile field, or a field of the
     article's record (kept in `meta`). None when the profile has no such field."""
     if by in TIME_GROUPS:
-        ym = year_month(profile.date)
-        if ym is None:
+        ym = article_period(profile)
+        if ym is None or (by == "month" and ym[1] == 0):
             return None
         return f"{ym[0]:04d}" if by == "year" else f"{ym[0]:04d}-{ym[1]:02d}"
     if by in Profile.__dataclass_fields__ and by not in ("frames", "meta"):
@@ -250,7 +262,7 @@ def build_report(profiles: Iterable[Profile], by: str = "outlet", measure: str =
         values = values_of(profile, measure, columns)
         key = group_key(profile, by)
         groups.setdefault(key if key is not None else NO_VALUE, _Sums(len(columns))).add(values)
-        ym = year_month(profile.date)
+        ym = article_period(profile)
         if ym is not None:
             months.setdefault(ym, _Sums(len(columns))).add(values)
         else:
@@ -296,7 +308,8 @@ def _over_time(months: dict[tuple[int, int], _Sums], columns: list[str]
     fewer articles are left out (counted). Returns rows, unit, articles left out, and a note when
     there is no usable period."""
     dated = sum(s.n for s in months.values())
-    for unit in ("month", "quarter", "year"):
+    year_only = any(m == 0 for _, m in months)  # some records give only a year
+    for unit in ("year",) if year_only else ("month", "quarter", "year"):
         periods: dict[str, _Sums] = {}
         for (y, m), s in months.items():
             label = {"month": f"{y:04d}-{m:02d}", "quarter": f"{y:04d}-Q{(m - 1) // 3 + 1}", "year": f"{y:04d}"}[unit]

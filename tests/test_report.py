@@ -158,3 +158,12 @@ def test_profiles_are_judged_by_content_not_name(profiles_file, tmp_path, name):
     parquet.write_bytes(b"PAR1\x00\x00")
     with pytest.raises(ReportError, match="Parquet"):
         list(iter_profiles([parquet]))
+
+
+def test_a_year_field_dates_articles_without_a_date(tmp_path):
+    rows = [make_profile(i, 0.2, "X", None, year=2019 + i % 2) for i in range(12)] + [make_profile(50, 0.2, "X", None)]
+    path = tmp_path / "p.jsonl"
+    path.write_text("".join(json.dumps(p.to_dict()) + "\n" for p in rows), encoding="utf-8")
+    report = build_report(iter_profiles([path]), by="year")
+    assert [(g.group, g.n_articles) for g in report.groups] == [("2019", 6), ("2020", 6), (NO_VALUE, 1)]
+    assert report.time_unit == "year" and report.n_undated == 1
