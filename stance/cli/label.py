@@ -203,7 +203,9 @@ def stats(
         c[lab.source] += 1
         c.update(lab.frames or ["none"])
         pair.update(combinations(sorted(lab.frames, key=keys.index), 2))
-    skips = Counter(e.annotator for e in events if e.type == "skip")
+    # A skip counts only while the passage is still unanswered by that annotator.
+    skips = Counter(a for a, pid in {(e.annotator, e.passage_id) for e in events if e.type == "skip"}
+                    if (a, pid) not in labels)
     rulings = Counter(a for (a, _) in current_labels(events, adjudication=True))
     cols = ["passages", *keys, "none", "skipped", "imported", "adjudicated"]
     width = max(len(a) for a in [*per, *rulings, "annotator"])
@@ -259,17 +261,19 @@ def agreement(
             return
         fw = max(len(r.frame) for r in rows)
         out.write(f"Agreement over {rows[0].n} passages labelled by two or more annotators\n\n")
-        out.write(f"{'frame':<{fw}}  {'n':>4}  {'agree':>6}  {'alpha':>6}  kappa per pair (n)\n")
-        for r in rows:
+        out.write(f"{'frame':<{fw}}  {'n':>4}  {'agree':>6}  {'alpha':>6}\n")
+        for r in rows:  # Cohen's kappa per pair on lines of their own: many annotators make many pairs
+            out.write(f"{r.frame:<{fw}}  {r.n:>4}  {_pct(r.percent):>6}  {_num(r.alpha):>6}\n")
             kappas = ", ".join(f"{k.annotator_a}/{k.annotator_b} {_num(k.kappa)} ({k.n})" for k in r.kappas)
-            out.write(f"{r.frame:<{fw}}  {r.n:>4}  {_pct(r.percent):>6}  {_num(r.alpha):>6}  {kappas}\n")
+            out.write(textwrap.fill(kappas, 78, initial_indent="  kappa per pair (n): ", subsequent_indent="    ",
+                                    break_on_hyphens=False) + "\n")
         if any(r.alpha is None or any(k.kappa is None for k in r.kappas) for r in rows):
             out.write("\nn/a: undefined (every answer the same, so no variation to agree on).\n")
         if disagreements:
             out.write(f"\nDisagreements ({len(found)}):\n")
             for d in found:
                 out.write(f"\n{d.passage_id} ({d.article_id})\n")
-                out.write(textwrap.fill(d.text, 100, initial_indent="  ", subsequent_indent="  ") + "\n")
+                out.write(textwrap.fill(d.text, 78, initial_indent="  ", subsequent_indent="  ") + "\n")
                 for ann, frames in d.votes.items():
                     out.write(f"    {ann}: {', '.join(frames) or 'none'}\n")
 

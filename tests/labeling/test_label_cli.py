@@ -76,6 +76,23 @@ def test_stats(two_annotators):
     assert matrix[OS] == ["0", "3", "1"]  # open_science 3 times, once with scaling_skeptic
 
 
+def test_stats_counts_a_skip_only_until_the_passage_is_answered(articles, store):
+    d = store.directory
+    label(articles, "alice", d, "s\ns\nq\n")  # skip the first two passages
+    label(articles, "alice", d, "1\nq\n")  # the first skipped one comes back and is answered
+    out = run("labels", "stats", "--labels-dir", d).stdout
+    assert out.splitlines()[1].split() == ["alice", "1", "1", "0", "0", "0", "1", "0", "0"]
+
+
+def test_agreement_table_fits_80_columns_with_many_annotators(articles, store):
+    d = store.directory
+    for name in ("alice", "bob", "carol", "dmitri", "eleanor", "francesca"):
+        label(articles, name, d, "1\n0\n1\n2\n3\n")
+    text = run("agreement", "--labels-dir", d, "--disagreements").stdout
+    assert max(map(len, text.splitlines())) <= 80
+    assert "eleanor/francesca 1.000" in text.replace("\n    ", " ")
+
+
 def test_agreement_table_json_and_disagreements(two_annotators):
     d = two_annotators.directory
     text = run("agreement", "--labels-dir", d, "--disagreements").stdout
