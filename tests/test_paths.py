@@ -93,6 +93,7 @@ def test_label_and_train_from_the_checkout_root_leave_shipped_data_alone(tmp_pat
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "xdg" / "stance" / "models" / "mine" / "model.joblib").is_file()
     assert "models/mine" in r.stderr
+    assert "warning: trained on only 20 labelled passages" in r.stderr  # a tiny model says so
     # Asking for the shipped folders explicitly is refused, with the way out.
     r = stance("label", "seeds/articles", "-a", "bob", "--plain", "--labels-dir", "labels/annotations", stdin="1\nq\n")
     assert r.returncode != 0 and "shipped data" in r.stderr and "--project" in r.stderr

@@ -26,6 +26,7 @@ class TrainingSet:
     writers: list[str | None] = field(default_factory=list)
     topics: list[str | None] = field(default_factory=list)
     splits: list[str | None] = field(default_factory=list)
+    source: str = ""  # the label store or file it came from (for the model card)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -102,6 +103,7 @@ def load_training_set(labels: Path, codebook: Codebook, corpus_dir: Path | None 
         writers=[meta.get(g.passage_id, {}).get("writer") for g in gold],
         topics=[meta.get(g.passage_id, {}).get("topic") for g in gold],
         splits=[splits.get(g.article_id) for g in gold],
+        source=str(labels),
     )
 
 
