@@ -493,3 +493,17 @@ def _html_table(report: Report, rows: list[GroupRow], first: str | None = None) 
 
 def render_markdown(report: Report) -> str:
     return describe(report) + "\n\n" + table_markdown(report, report.groups)
+
+
+def render_text(report: Report, width: int = 80) -> str:
+    """The table for a terminal narrower than the Markdown table: one block per group, wrapped."""
+    import textwrap
+
+    from .plots import pretty
+
+    lines = textwrap.wrap(describe(report), width) + [""]
+    for r in report.groups:
+        lines.append(f"{r.group}: {r.n_articles:,} article{'' if r.n_articles == 1 else 's'}")
+        cells = [f"{pretty(c) if c != 'none' else 'no frame'} {_cell(r, c)}" for c in report.columns]
+        lines += textwrap.wrap(" \u00b7 ".join(cells), width, initial_indent="  ", subsequent_indent="  ")
+    return "\n".join(lines) + "\n"

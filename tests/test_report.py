@@ -167,3 +167,11 @@ def test_a_year_field_dates_articles_without_a_date(tmp_path):
     report = build_report(iter_profiles([path]), by="year")
     assert [(g.group, g.n_articles) for g in report.groups] == [("2019", 6), ("2020", 6), (NO_VALUE, 1)]
     assert report.time_unit == "year" and report.n_undated == 1
+
+
+def test_terminal_table_fits_80_columns(profiles_file):
+    from stance.report import render_text
+    report = build_report(iter_profiles([profiles_file]), by="outlet")
+    text = render_text(report, 80)
+    assert max(map(len, text.splitlines())) <= 80
+    assert "North: 3 articles" in text and "alpha 0.40 [0.00, 0.90]" in text

@@ -207,13 +207,20 @@ def stats(
     skips = Counter(a for a, pid in {(e.annotator, e.passage_id) for e in events if e.type == "skip"}
                     if (a, pid) not in labels)
     rulings = Counter(a for (a, _) in current_labels(events, adjudication=True))
-    cols = ["passages", *keys, "none", "skipped", "imported", "adjudicated"]
     width = max(len(a) for a in [*per, *rulings, "annotator"])
-    out = [f"{'annotator':<{width}}  " + "  ".join(cols)]
-    for ann in sorted(set(per) | set(rulings)):
-        c = per.get(ann, Counter())
-        values = [c["passages"], *(c[k] for k in keys), c["none"], skips[ann], c["import"], rulings[ann]]
-        out.append(f"{ann:<{width}}  " + "  ".join(f"{v:>{len(col)}}" for v, col in zip(values, cols)))
+    names = sorted(set(per) | set(rulings))
+
+    def table(cols: list[str], values) -> list[str]:  # two narrow tables fit 80 columns, one wide did not
+        lines = [f"{'annotator':<{width}}  " + "  ".join(cols)]
+        for ann in names:
+            lines.append(f"{ann:<{width}}  " + "  ".join(f"{v:>{len(col)}}" for v, col in zip(values(ann), cols)))
+        return lines
+
+    out = table(["passages", "none", "skipped", "imported", "adjudicated"],
+                lambda a: [per.get(a, Counter())["passages"], per.get(a, Counter())["none"], skips[a],
+                           per.get(a, Counter())["import"], rulings[a]])
+    out += ["", "Answers carrying each frame:"]
+    out += table(list(keys), lambda a: [per.get(a, Counter())[k] for k in keys])
     total = Counter()
     for c in per.values():
         total.update(c)

@@ -4,6 +4,7 @@ plots, HTML)."""
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -203,17 +204,22 @@ def report(
 ) -> None:
     """Summarise profiles by group: mean frame shares with 95% t intervals, plots, and one HTML page.
 
-    The Markdown table also goes to stdout.
+    The Markdown table also goes to stdout (on a narrow terminal, the same numbers as one block per
+    group).
 
     Example: stance report profiles.jsonl --by month -o report/
     """
     from ..paths import find_project
-    from ..report import build_report, iter_profiles, render_markdown, write_report
+    from ..report import build_report, iter_profiles, render_markdown, render_text, write_report
 
     output = output or find_project(project).out / "report"
     result = build_report(iter_profiles(profiles), by=by, measure=measure)
     written = write_report(result, output)
-    sys.stdout.write(render_markdown(result))
+    table = render_markdown(result)
+    columns = shutil.get_terminal_size((80, 24)).columns
+    if sys.stdout.isatty() and max(map(len, table.splitlines())) > columns:
+        table = render_text(result, columns)  # the Markdown table is in the -o folder
+    sys.stdout.write(table)
     sys.stdout.flush()
     err(f"stance: {result.n_articles:,} articles in {len(result.groups)} groups; wrote {len(written)} files to "
         f"{output} (open {output / 'report.html'})")
