@@ -236,12 +236,14 @@ def gold_records(directory: str | Path, codebook: Codebook) -> list[dict[str, An
     what a model learns from (ties stay out until adjudicated)."""
     directory = Path(directory)
     if not directory.is_dir():
-        raise LabelStoreError(f"{directory}: no label store here; label passages with `stance label` "
-                              "or pass --labels with your annotations folder")
+        raise LabelStoreError(f"{directory}: no label store here; label passages with `stance label`, "
+                              "pass --labels with your annotations folder, or --labels shipped for the gold "
+                              "corpus that ships with stance")
     events, _warnings = LabelStore(directory, codebook).read_all()
     gold, _ties = gold_labels(events)
     if not gold:
-        raise LabelStoreError(f"{directory}: no labelled passages; label some with `stance label` first")
+        raise LabelStoreError(f"{directory}: no labelled passages; label some with `stance label` first, or "
+                              "train on the shipped gold corpus with --labels shipped")
     return [{"passage_id": g.passage_id, "article_id": g.article_id, "text": g.text, "frames": list(g.frames)}
             for g in gold]
 

@@ -22,9 +22,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..errors import InputError, LabelStoreError
 from ..codebook import Codebook
+from ..errors import InputError, LabelStoreError
 from ..jsonl import JsonLine, iter_lines
+from ..paths import check_writable
 
 FORMAT_VERSION = 1
 EVENT_TYPES = ("answer", "skip", "undo")
@@ -203,7 +204,9 @@ def label_stats(events: list[Event], codebook: Codebook) -> LabelStats:
         c.update(lab.frames or ["none"])
         total.update(lab.frames)
         pair.update(combinations(sorted(lab.frames, key=keys.index), 2))
-    skips = Counter(e.annotator for e in events if e.type == "skip")
+    # A skip counts only while the passage is still unanswered by that annotator.
+    skips = Counter(a for a, pid in {(e.annotator, e.passage_id) for e in events if e.type == "skip"}
+                    if (a, pid) not in labels)
     rulings = Counter(a for (a, _) in current_labels(events, adjudication=True))
     rows = {}
     for ann in sorted(set(per) | set(rulings)):
@@ -313,6 +316,11 @@ class LabelStore:
                                   "codebook these labels were made with")
         return event
 
+    def check_writable(self) -> None:
+        """Labels never go into the shipped gold corpus."""
+        check_writable(self.directory, "your labels", "pass --labels-dir DIR or --project DIR (make one with "
+                       "`stance init DIR`)")
+
     def append(self, events: list[Event]) -> None:
         """Write events of one annotator durably (flush + fsync) before returning.
 
@@ -328,6 +336,7 @@ class LabelStore:
             if e.type not in EVENT_TYPES or e.source not in SOURCES:
                 raise LabelStoreError(f"event type {e.type!r} / source {e.source!r} is not allowed")
             self.codebook.check_frames(e.frames, f"answer for passage {e.passage_id}")
+        self.check_writable()
         path = self.path(annotator)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ from typing import Any
 from ..codebook import Codebook, parse_codebook
 from ..errors import ModelError
 from ..hashing import file_sha256
-from ..paths import default_model
+from ..paths import is_shipped, resolve_model
 from .pipeline import TrainConfig
 
 FORMAT_VERSION = 2
@@ -75,6 +75,8 @@ class TrainingRecord:
     counts: dict[str, int]
     passage_ids: list[str]
     writers: list[str]
+    source: str = ""  # the label store or file (bundles from before this field were all shipped gold)
+    shipped_gold: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class Bundle:
     versions: dict[str, str]
     created_at: str
     model_sha256: str
+    warnings: list[str] = field(default_factory=list)  # what to know before trusting it (see card.py)
     format_version: int = FORMAT_VERSION
 
     # --- model.json ----------------------------------------------------------------------
@@ -110,7 +113,8 @@ class Bundle:
                 "config": asdict(self.config),
                 "embeddings": asdict(self.embeddings) if self.embeddings is not None else None,
                 "metrics": self.metrics, "train_seconds": self.train_seconds, "versions": self.versions,
-                "created_at": self.created_at, "model_file": MODEL_FILE, "model_sha256": self.model_sha256}
+                "created_at": self.created_at, "model_file": MODEL_FILE, "model_sha256": self.model_sha256,
+                "warnings": self.warnings}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], pipeline: Any, path: Path) -> "Bundle":
@@ -119,7 +123,8 @@ class Bundle:
                    config=TrainConfig(**d["config"]),
                    embeddings=EmbeddingsRecord(**d["embeddings"]) if d.get("embeddings") else None,
                    metrics=d.get("metrics", {}), train_seconds=d["train_seconds"], versions=d["versions"],
-                   created_at=d["created_at"], model_sha256=d["model_sha256"], format_version=d["format_version"])
+                   created_at=d["created_at"], model_sha256=d["model_sha256"], warnings=list(d.get("warnings", [])),
+                   format_version=d["format_version"])
 
     # --- using it --------------------------------------------------------------------------
 
@@ -170,7 +175,7 @@ def _versions() -> dict[str, str]:
 
 
 def save_bundle(pipe, data, codebook: Codebook, config: TrainConfig, out_dir: Path, metrics: dict,
-                train_seconds: float) -> Bundle:
+                train_seconds: float, warnings: list[str] | None = None) -> Bundle:
     """Write `model.skops` and `model.json`; returns the Bundle as `load_bundle` would give it."""
     import skops.io as sio
 
@@ -186,11 +191,13 @@ def save_bundle(pipe, data, codebook: Codebook, config: TrainConfig, out_dir: Pa
         pipeline=pipe, path=out_dir, name=out_dir.name, frames=list(data.frames),
         codebook_record=CodebookRecord.of(codebook),
         training=TrainingRecord(data.sha256(), data.counts(), sorted(data.passage_ids),
-                                sorted({w for w in data.writers if w})),
+                                sorted({w for w in data.writers if w}), data.source,
+                                bool(data.source) and is_shipped(data.source)),
         config=config,
         embeddings=EmbeddingsRecord(static.path, static.table_sha256_) if static is not None else None,
         metrics=metrics, train_seconds=round(train_seconds, 2), versions=_versions(),
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), model_sha256=file_sha256(model_file))
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), model_sha256=file_sha256(model_file),
+        warnings=list(warnings or []))
     (out_dir / "model.json").write_text(json.dumps(bundle.to_dict(), indent=2, ensure_ascii=False) + "\n",
                                         encoding="utf-8")
     return bundle
@@ -203,7 +210,7 @@ def load_bundle(path: str | Path | None = None, codebook: Codebook | None = None
     on the same one."""
     import sklearn
 
-    path = Path(path) if path else default_model()
+    path = resolve_model(path)
     meta_file, model_file = path / "model.json", path / MODEL_FILE
     retrain = f"retrain it with `stance train --labels LABELS --out {path}`"
     if (path / OLD_MODEL_FILE).exists() and not model_file.exists():

@@ -28,6 +28,7 @@ class TrainingSet:
     writers: list[str | None] = field(default_factory=list)
     topics: list[str | None] = field(default_factory=list)
     splits: list[str | None] = field(default_factory=list)
+    source: str = ""  # the label store or file it came from (for the model card)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -36,7 +37,7 @@ class TrainingSet:
         idx = np.flatnonzero(np.asarray(mask))
         pick = lambda xs: [xs[i] for i in idx] if xs else []  # noqa: E731
         return TrainingSet(self.frames, pick(self.passage_ids), pick(self.article_ids), pick(self.texts),
-                           self.Y[idx], pick(self.writers), pick(self.topics), pick(self.splits))
+                           self.Y[idx], pick(self.writers), pick(self.topics), pick(self.splits), self.source)
 
     def sha256(self) -> str:
         """Identity of the training data: passages and their gold frames, in passage-id order."""
@@ -71,10 +72,12 @@ def read_corpus_metadata(corpus_dir: Path | None) -> tuple[dict[str, dict], dict
     return meta, splits
 
 
-def training_set(records: Iterable[dict], frames: list[str], corpus_dir: Path | None = None) -> TrainingSet:
+def training_set(records: Iterable[dict], frames: list[str], corpus_dir: Path | None = None,
+                 source: str | Path = "") -> TrainingSet:
     """A TrainingSet from plain label records ({passage_id, article_id, text, frames}, as the label
     store's gold labels or a label file give them), with writer, topic and split from the corpus
-    metadata when there is a corpus folder (else from the records themselves).
+    metadata when there is a corpus folder (else from the records themselves). `source`: where the
+    labels came from (the model card says whose labels a model learned from).
 
     Passages are ordered by article and position, so training is the same for the same labels."""
     meta, splits = read_corpus_metadata(corpus_dir)
@@ -95,4 +98,5 @@ def training_set(records: Iterable[dict], frames: list[str], corpus_dir: Path | 
         writers=pick("writer"),
         topics=pick("topic"),
         splits=[splits.get(records[i]["article_id"], records[i].get("split")) for i in order],
+        source=str(source),
     )
