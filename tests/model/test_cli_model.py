@@ -55,14 +55,15 @@ def test_train_writes_a_complete_bundle(trained):
 
 def test_model_warnings_for_few_labels_and_losing_to_the_lexicon():
     from stance.model.card import model_warnings
-    meta = {"frames": ["a", "b"], "training_data": {"counts": {"passages": 31, "a": 12, "b": 40, "none": 5}}}
+    frames, counts = ["a", "b"], {"passages": 31, "a": 12, "b": 40, "none": 5}
     cv = {"grouped_cv": {"model": {"macro_f1": 0.21}, "lexicon_baseline": {"macro_f1": 0.30}}}
-    few, loses = model_warnings(meta, cv)
+    few, loses = model_warnings(frames, counts, cv)
     assert "only 31 labelled passages" in few and "a 12" in few and "b 40" not in few
     assert "no better than the seed-lexicon baseline" in loses and "0.21 vs 0.30" in loses
-    meta["training_data"]["counts"] = {"passages": 900, "a": 300, "b": 200, "none": 400}
-    assert model_warnings(meta, {"grouped_cv": {"model": {"macro_f1": 0.6}, "lexicon_baseline": {"macro_f1": 0.2}}}) == []
-    assert "not evaluated" in model_warnings(meta, {})[0]
+    counts = {"passages": 900, "a": 300, "b": 200, "none": 400}
+    good = {"grouped_cv": {"model": {"macro_f1": 0.6}, "lexicon_baseline": {"macro_f1": 0.2}}}
+    assert model_warnings(frames, counts, good) == []
+    assert "not evaluated" in model_warnings(frames, counts, {})[0]
 
 
 def test_training_is_deterministic(trained, tmp_path):
