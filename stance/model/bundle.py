@@ -22,7 +22,7 @@ from typing import Any
 from ..codebook import Codebook, parse_codebook
 from ..errors import ModelError
 from ..hashing import file_sha256
-from ..paths import is_shipped, resolve_model
+from ..paths import SHIPPED_LABELS, is_shipped, resolve_model
 from .pipeline import TrainConfig
 
 FORMAT_VERSION = 2
@@ -187,12 +187,13 @@ def save_bundle(pipe, data, codebook: Codebook, config: TrainConfig, out_dir: Pa
     sio.dump(pipe, model_file, compression=zipfile.ZIP_DEFLATED)
     (out_dir / OLD_MODEL_FILE).unlink(missing_ok=True)  # a retrained old bundle keeps no pickle
     static = find_static(pipe.named_steps["features"])
+    shipped_gold = bool(data.source) and is_shipped(data.source)
     bundle = Bundle(
         pipeline=pipe, path=out_dir, name=out_dir.name, frames=list(data.frames),
         codebook_record=CodebookRecord.of(codebook),
         training=TrainingRecord(data.sha256(), data.counts(), sorted(data.passage_ids),
-                                sorted({w for w in data.writers if w}), data.source,
-                                bool(data.source) and is_shipped(data.source)),
+                                sorted({w for w in data.writers if w}),
+                                SHIPPED_LABELS if shipped_gold else data.source, shipped_gold),
         config=config,
         embeddings=EmbeddingsRecord(static.path, static.table_sha256_) if static is not None else None,
         metrics=metrics, train_seconds=round(train_seconds, 2), versions=_versions(),

@@ -63,8 +63,8 @@ def write_model_card(bundle: Bundle, report: dict) -> Path:
         + ", ".join(f"{f} {t:.2f}" for f, t in zip(bundle.frames, bundle.thresholds)) + ".",
         f"- Seed {cfg.seed}; trained in {bundle.train_seconds} s; versions: "
         + ", ".join(f"{k} {v}" for k, v in bundle.versions.items()) + ".",
-        f"- Made with `stance train --labels LABELS --out {bundle.name} --seed {cfg.seed} --features {cfg.features} "
-        f"--classifier {cfg.classifier} --C {cfg.C}` (same labels and seed, same model).", "",
+        f"- Made with `stance train --labels {bundle.training.source or 'LABELS'} --seed {cfg.seed} --features "
+        f"{cfg.features} --classifier {cfg.classifier} --C {cfg.C}` (same labels and seed, same model).", "",
         "## Data",
         f"{c['passages']} gold-labelled passages from {c['articles']} articles "
         f"({', '.join(f'{f} {c[f]}' for f in bundle.frames)}, none {c['none']}); "
