@@ -247,10 +247,12 @@ def profile_dask(inputs: list[str], outdir: Path, model: Path | None = None, sch
         stats.skipped += _part_stats(outdir, p)["profiled"]
     todo = [p for p in plan if not part_path(outdir, p, fmt).exists()]
     start = time.monotonic()
-    with _connect(scheduler, workers, client) as dask_client:
-        if todo:
+    if todo:
+        with _connect(scheduler, workers, client) as dask_client:
             _run(dask_client, todo, outdir, model_path, model_id, options, fmt, batch_size, max_words, stage,
                  plan, stats, start, on_progress)
+        for stale in parts_dir(outdir).glob(".part-*"):  # half-written by a worker killed in this run
+            stale.unlink()
     report = _merge_errors(outdir, plan, planning, fmt)
     stats.seconds = time.monotonic() - start
     stats.failed = sum(report.counts.values())

@@ -94,6 +94,13 @@ def profile(
     errors: Optional[Path] = typer.Option(None, "--errors",
                                           help="Error report (JSON Lines: article_id, source, kind, reason). "
                                                "Default: <output>.errors.jsonl next to -o; none for stdout."),
+    engine: str = typer.Option("local", "--engine",
+                               help="local: worker processes on this machine; dask: partitions on a Dask cluster, "
+                                    "-o is then a folder of part files (see README, Scaling out)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler",
+                                            help="Dask scheduler address (tcp://host:8786); default: a local "
+                                                 "cluster of --workers processes started for the run."),
+    part_format: str = typer.Option("jsonl", "--part-format", help="Dask engine part files: jsonl or parquet."),
     text_field: str = TextFieldOpt,
     id_field: str = IdFieldOpt,
     encoding: str = EncodingOpt,
@@ -109,6 +116,16 @@ def profile(
 
     if output is not None and str(output) == "-":
         output = None
+    if engine not in ("local", "dask"):
+        err(f"stance: error: unknown --engine {engine!r}; use local or dask")
+        raise typer.Exit(2)
+    if engine == "dask":
+        _profile_dask(inputs, output, model, plots, workers, resume, quiet, batch_size, max_words, errors, scheduler,
+                      part_format, read_options(text_field, id_field, encoding))
+        return
+    if scheduler is not None:
+        err("stance: error: --scheduler needs --engine dask")
+        raise typer.Exit(2)
     output_format(output)  # an unknown extension fails before any work
     if resume and output is None:
         err("stance: error: --resume needs an output file to resume; pass -o profiles.jsonl")
@@ -148,6 +165,35 @@ def profile(
         raise typer.Exit(2)
 
 
+def _profile_dask(inputs, output, model, plots, workers, resume, quiet, batch_size, max_words, errors, scheduler,
+                  part_format, options) -> None:
+    from ..engine_dask import profile_dask
+
+    if output is None:
+        err("stance: error: --engine dask writes a folder of part files; pass -o OUTDIR")
+        raise typer.Exit(2)
+    for given, name in ((plots, "--plots"), (errors, "--errors")):
+        if given is not None:
+            err(f"stance: error: {name} works with the local engine; with --engine dask the error report is "
+                f"OUTDIR/errors.jsonl (plot with `stance report {output}`)")
+            raise typer.Exit(2)
+    show_bar = not quiet and sys.stderr.isatty()
+    bar = ProgressBar(estimate_total(inputs) if show_bar else None, show_bar)
+    try:
+        run = profile_dask(inputs, output, model=model, scheduler=scheduler, workers=workers, options=options,
+                           fmt=part_format, batch_size=batch_size, max_words=max_words, resume=resume,
+                           on_progress=bar)
+    finally:
+        bar.close()
+    if not quiet and run.resumed:
+        err(f"stance: resumed {output}: {run.resumed} of {run.partitions} partitions were already done")
+    _summarise(run.stats, run.report, output, None, quiet)
+    if run.stats.profiled == 0 and run.stats.skipped == 0:
+        err("stance: error: no article could be profiled" + (" (see the reasons above)" if run.stats.failed else
+                                                             "; the inputs hold no articles"))
+        raise typer.Exit(2)
+
+
 def _summarise(stats: BatchStats, report: ErrorReport, output: Optional[Path], plotter, quiet: bool) -> None:
     if not quiet:
         rate = (stats.profiled + stats.failed) / stats.seconds if stats.seconds > 0 else 0.0
@@ -166,7 +212,8 @@ def _summarise(stats: BatchStats, report: ErrorReport, output: Optional[Path], p
 
 
 def report(
-    profiles: List[Path] = typer.Argument(..., help="Profiles as JSON Lines (the output of `stance profile`)."),
+    profiles: List[Path] = typer.Argument(..., help="Profiles as JSON Lines (the output of `stance profile`), or a folder written by "
+                                                                    "`stance profile --engine dask`."),
     by: str = typer.Option("outlet", "--by", help="Group by outlet, year, month, or any other field "
                                                   "(a profile field or a field of the article records)."),
     measure: str = typer.Option("share", "--measure",
