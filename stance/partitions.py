@@ -31,7 +31,7 @@ from .articles import (Article, ReadOptions, _is_hf_dataset, _is_readable_member
                        _read_path, _record_to_article)
 from .errors import InputError, StanceError
 
-TARGET_BYTES = 32 << 20  # a partition holds about this much input (a few seconds to a minute of work)
+TARGET_BYTES = 16 << 20  # input per partition: about 5,000 short articles, 10 s of one worker
 MAX_FILES = 500  # whole files grouped into one partition at most
 PART_FORMATS = ("jsonl", "parquet")
 
