@@ -337,13 +337,21 @@ def _run(client, todo, outdir, model_path, model_id, options, fmt, batch_size, m
     hashes = client.gather([client.submit(partition_ids, p, options, pure=False) for p in plan])
     duplicates = duplicate_owners(hashes)
     if duplicates:
-        duplicates = client.scatter(duplicates, broadcast=True)
+        [duplicates] = client.scatter([duplicates], broadcast=True)  # one copy per worker, not per task
     futures = [client.submit(profile_partition, p, str(outdir), model_path, model_id, options, fmt, batch_size,
                              max_words, stage, counts, duplicates, key=f"stance-profile-{p.name}-{os.urandom(4).hex()}")
                for p in todo]
+    names = {f.key: p.name for f, p in zip(futures, todo)}
     try:
         for future in as_completed(futures):
-            result = future.result()
+            try:
+                result = future.result()
+            except StanceError:
+                raise
+            except Exception as exc:  # e.g. KilledWorker: the partition killed its workers again and again
+                raise StanceError(f"partition {names[future.key]} (see {outdir / 'plan.json'}) failed on the cluster: "
+                                  f"{type(exc).__name__}: {exc}; finished partitions are kept: fix the cause "
+                                  "and rerun with --resume") from exc
             stats.profiled += result["profiled"]
             stats.failed += result["failed"]
             stats.seconds = time.monotonic() - start

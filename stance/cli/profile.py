@@ -82,7 +82,8 @@ def profile(
     plots: Optional[Path] = typer.Option(None, "--plots", help="Folder for one bar chart (PNG) per article."),
     max_plots: int = typer.Option(50, "--max-plots", help="Plot at most this many articles (the first ones)."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1,
-                                          help="Worker processes, each loading the model once (default: number of CPUs)."),
+                                          help="Worker processes, each loading the model once (default: number of CPUs; "
+                                               "--engine dask: the local cluster's size, at most 8 by default)."),
     resume: bool = typer.Option(False, "--resume",
                                 help="Skip articles already in the -o file and repair a torn last line "
                                      "(needs JSON Lines output)."),
@@ -123,8 +124,8 @@ def profile(
         _profile_dask(inputs, output, model, plots, workers, resume, quiet, batch_size, max_words, errors, scheduler,
                       part_format, read_options(text_field, id_field, encoding))
         return
-    if scheduler is not None:
-        err("stance: error: --scheduler needs --engine dask")
+    if scheduler is not None or part_format != "jsonl":
+        err("stance: error: --scheduler and --part-format need --engine dask")
         raise typer.Exit(2)
     output_format(output)  # an unknown extension fails before any work
     if resume and output is None:
@@ -212,8 +213,8 @@ def _summarise(stats: BatchStats, report: ErrorReport, output: Optional[Path], p
 
 
 def report(
-    profiles: List[Path] = typer.Argument(..., help="Profiles as JSON Lines (the output of `stance profile`), or a folder written by "
-                                                                    "`stance profile --engine dask`."),
+    profiles: List[Path] = typer.Argument(..., help="Profiles as JSON Lines (the output of `stance profile`), or "
+                                                    "the folder written by `stance profile --engine dask`."),
     by: str = typer.Option("outlet", "--by", help="Group by outlet, year, month, or any other field "
                                                   "(a profile field or a field of the article records)."),
     measure: str = typer.Option("share", "--measure",
