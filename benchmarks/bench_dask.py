@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import subprocess
@@ -60,8 +61,8 @@ def build_corpus(n: int, path: Path, seed: int = 0) -> int:
     return path.stat().st_size
 
 
-def process_tree(pid: int) -> dict[int, tuple[int, str]]:
-    """pid -> (resident bytes, command line) for a process and all its descendants, from /proc."""
+def process_tree(pid: int) -> dict[int, tuple[int, str, float]]:
+    """pid -> (resident bytes, command line, CPU seconds) for a process and its descendants, from /proc."""
     found, stack = {}, [pid]
     while stack:
         p = stack.pop()
@@ -71,7 +72,9 @@ def process_tree(pid: int) -> dict[int, tuple[int, str]]:
                 if line.startswith("VmRSS:"):
                     rss = int(line.split()[1]) * 1024
             cmd = Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            found[p] = (rss, cmd)
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+            found[p] = (rss, cmd, cpu)
             for task in Path(f"/proc/{p}/task").iterdir():
                 stack += [int(c) for c in (task / "children").read_text().split()]
         except (FileNotFoundError, ProcessLookupError, PermissionError):
@@ -79,17 +82,20 @@ def process_tree(pid: int) -> dict[int, tuple[int, str]]:
     return found
 
 
-def run(cmd: list[str]) -> tuple[float, int, list[int]]:
-    """Wall seconds, peak RSS of the main process and peak RSS of each worker process."""
+def run(cmd: list[str]) -> tuple[float, float, int, list[int]]:
+    """Wall seconds, CPU seconds of all processes (as last sampled), peak RSS of the main process
+    and of each worker process. CPU seconds say what the work costs when other jobs share the cores."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True)
     peaks: dict[int, int] = {}
+    cpu: dict[int, float] = {}
     workers: set[int] = set()
 
     def sample() -> None:
         while proc.poll() is None:
-            for pid, (rss, cmdline) in process_tree(proc.pid).items():
+            for pid, (rss, cmdline, seconds) in process_tree(proc.pid).items():
                 peaks[pid] = max(peaks.get(pid, 0), rss)
+                cpu[pid] = seconds
                 if pid != proc.pid and "spawn_main" in cmdline:
                     workers.add(pid)
             time.sleep(0.1)
@@ -102,7 +108,7 @@ def run(cmd: list[str]) -> tuple[float, int, list[int]]:
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{stderr}")
     sys.stderr.write(stderr)
-    return seconds, peaks.get(proc.pid, 0), sorted(peaks[p] for p in workers)
+    return seconds, sum(cpu.values()), peaks.get(proc.pid, 0), sorted(peaks[p] for p in workers)
 
 
 def busy_seconds(outdir: Path) -> float:
@@ -121,26 +127,27 @@ def main() -> None:
         size = build_corpus(args.n, corpus)
         print(f"corpus: {args.n:,} articles, {size / 1e6:.1f} MB", file=sys.stderr)
         rows = []
-        seconds, main_peak, _ = run(stance + [str(corpus), "-o", str(tmp / "local.jsonl"), "-w", "1"])
+        seconds, cpu, main_peak, _ = run(stance + [str(corpus), "-o", str(tmp / "local.jsonl"), "-w", "1"])
         local_rate = args.n / seconds
-        rows.append(("local", 1, seconds, None, main_peak, []))
+        rows.append(("local", 1, seconds, cpu, None, main_peak, []))
         for n in (int(w) for w in args.workers.split(",")):
             out = tmp / f"dask-{n}"
-            seconds, main_peak, worker_peaks = run(stance + [str(corpus), "--engine", "dask", "-w", str(n),
-                                                             "-o", str(out)])
-            rows.append(("dask", n, seconds, busy_seconds(out), main_peak, worker_peaks))
+            seconds, cpu, main_peak, worker_peaks = run(stance + [str(corpus), "--engine", "dask", "-w", str(n),
+                                                                  "-o", str(out)])
+            rows.append(("dask", n, seconds, cpu, busy_seconds(out), main_peak, worker_peaks))
             local = [json.loads(line)["article_id"] for line in open(tmp / "local.jsonl", encoding="utf-8")]
             parts = sorted((out / "parts").glob("part-*[0-9].jsonl"))
             ids = [json.loads(line)["article_id"] for p in parts for line in open(p, encoding="utf-8")]
             assert ids == local, "the Dask output differs from the local one"
         print(f"\n{args.n:,} articles ({size / 1e6:.1f} MB JSON Lines); wall clock of the whole CLI run, start-up included\n")
-        print("| engine | workers | seconds | articles/s | vs local | busy s (tasks) | peak RSS main (MiB) | peak RSS per worker (MiB) |")
-        print("|---|---:|---:|---:|---:|---:|---:|---|")
-        for engine, n, seconds, busy, main_peak, worker_peaks in rows:
+        print("| engine | workers | seconds | articles/s | vs local | CPU s (all processes) | articles per CPU s | "
+              "busy s (tasks) | peak RSS main (MiB) | peak RSS per worker (MiB) |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        for engine, n, seconds, cpu, busy, main_peak, worker_peaks in rows:
             rate = args.n / seconds
             per_worker = ", ".join(f"{p / 2**20:,.0f}" for p in worker_peaks) or "(in the main process)"
-            print(f"| {engine} | {n} | {seconds:,.1f} | {rate:,.0f} | {rate / local_rate:.2f}x | "
-                  f"{'' if busy is None else f'{busy:,.1f}'} | {main_peak / 2**20:,.0f} | {per_worker} |")
+            print(f"| {engine} | {n} | {seconds:,.1f} | {rate:,.0f} | {rate / local_rate:.2f}x | {cpu:,.1f} | "
+                  f"{args.n / cpu:,.0f} | {'' if busy is None else f'{busy:,.1f}'} | {main_peak / 2**20:,.0f} | {per_worker} |")
 
 
 if __name__ == "__main__":

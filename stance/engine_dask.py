@@ -68,9 +68,9 @@ _BUNDLES: dict[tuple[str, str], Any] = {}
 _LOCK = threading.Lock()
 
 
-def worker_bundle(path: str, model_id: str):
-    """The bundle at `path`, loaded once per worker process; it must be the model the client
-    planned with (every machine must see the same bundle at that path)."""
+def worker_bundle(path: str | None, model_id: str):
+    """The bundle at `path` (None: the shipped model), loaded once per worker process; it must be
+    the model the client planned with (every machine must see the same bundle at that path)."""
     key = (path, model_id)
     with _LOCK:
         if key not in _BUNDLES:
@@ -83,13 +83,13 @@ def worker_bundle(path: str, model_id: str):
             threadpool_limits(1)
             bundle = load_bundle(path)
             if bundle.model_id != model_id:
-                raise ModelError(f"{path}: this worker sees model {bundle.model_id}, the client {model_id}; "
+                raise ModelError(f"{bundle.path}: this worker sees model {bundle.model_id}, the client {model_id}; "
                                  "every worker must read the same model bundle (a shared path)")
             _BUNDLES[key] = bundle
         return _BUNDLES[key]
 
 
-def warm_worker(path: str, model_id: str) -> None:
+def warm_worker(path: str | None, model_id: str) -> None:
     """Load the model now on a worker (client.run at the start of a run), not in its first task;
     a worker that joins later loads it in its first task."""
     try:
@@ -140,7 +140,7 @@ def duplicate_owners(id_hashes: list[bytes]) -> dict[int, int]:
     return {int(k): int(o) for k, o in zip(keys[dup], group_first_owner[dup])}
 
 
-def profile_partition(part: Partition, outdir: str, model_path: str, model_id: str, options: ReadOptions,
+def profile_partition(part: Partition, outdir: str, model_path: str | None, model_id: str, options: ReadOptions,
                       fmt: str = "jsonl", batch_size: int = DEFAULT_BATCH_SIZE, max_words: int = MAX_ARTICLE_WORDS,
                       stage: CountStage | None = None, counts: Counter | None = None,
                       duplicates: dict[int, int] | None = None) -> dict[str, Any]:
@@ -229,7 +229,9 @@ def profile_dask(inputs: list[str], outdir: Path, model: Path | None = None, sch
     options = options or ReadOptions()
     outdir = Path(outdir)
     bundle = load_bundle(model)
-    model_path, model_id = str(Path(bundle.path).resolve()), bundle.model_id
+    # The shipped model is loaded from each worker's own installation (checked by its hash); a
+    # --model bundle from the same path on every worker.
+    model_path, model_id = (str(Path(model).resolve()) if model is not None else None), bundle.model_id
     planning: list[InputError] = []
     plan = plan_partitions(inputs, target_bytes, on_error=planning.append)
     record = {"model_id": model_id, "format": fmt, "options": asdict(options), "max_words": max_words,
