@@ -226,7 +226,7 @@ def test_a_killed_worker_loses_and_duplicates_nothing(client, bundle, inputs, tm
         if busy and len(part_files(out) if parts_dir(out).exists() else []) >= 2:
             killed = pids[busy[0]]
             os.kill(killed, signal.SIGKILL)
-        time.sleep(0.05)
+        time.sleep(0.01)
     thread.join(timeout=120)
     assert killed is not None, "the run ended before a worker could be killed"
     assert not thread.is_alive() and "error" not in result, result.get("error")
