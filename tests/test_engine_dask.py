@@ -200,6 +200,8 @@ def test_cli_starts_a_local_cluster_without_scheduler(inputs, tmp_path, monkeypa
     assert code == 1 and "pass --resume" in err
     no_out = CliRunner().invoke(app, ["profile", inputs[0], "--engine", "dask"])
     assert no_out.exit_code == 2 and "-o OUTDIR" in no_out.output
+    one_file = CliRunner().invoke(app, ["profile", inputs[0], "--engine", "dask", "-o", str(tmp_path / "p.jsonl")])
+    assert one_file.exit_code == 2 and "folder" in one_file.output and not (tmp_path / "p.jsonl").exists()
 
 
 def test_a_killed_worker_loses_and_duplicates_nothing(client, bundle, inputs, tmp_path):

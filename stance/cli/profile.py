@@ -13,8 +13,8 @@ from typing import List, Optional
 import typer
 
 from ..articles import iter_articles
-from ..batch import (DEFAULT_BATCH_SIZE, ErrorReport, BatchStats, default_workers, errors_path_for, estimate_total,
-                     open_writer, output_format, prepare_resume, profile_batch)
+from ..batch import (DEFAULT_BATCH_SIZE, OUTPUT_FORMATS, ErrorReport, BatchStats, default_workers, errors_path_for,
+                     estimate_total, open_writer, output_format, prepare_resume, profile_batch)
 from ..profile import MAX_ARTICLE_WORDS
 from .common import Command, EncodingOpt, IdFieldOpt, InputsArg, ModelOpt, ProjectOpt, TextFieldOpt, err, read_options
 
@@ -179,6 +179,10 @@ def _profile_dask(inputs, output, model, plots, workers, resume, quiet, batch_si
 
     if output is None:
         err("stance: error: --engine dask writes a folder of part files; pass -o OUTDIR")
+        raise typer.Exit(2)
+    if output.suffix.lower() in OUTPUT_FORMATS and not output.is_dir():
+        err(f"stance: error: {output}: --engine dask writes a folder of part files, not one file; pass a folder "
+            f"(-o {output.with_suffix('')}/); parts are JSON Lines, or Parquet with --part-format parquet")
         raise typer.Exit(2)
     for given, name in ((plots, "--plots"), (errors, "--errors")):
         if given is not None:
