@@ -40,11 +40,13 @@ class Passage:
 
 @dataclass
 class Block:
-    """A span of the article text, before merging: a paragraph or a piece of boilerplate."""
+    """A span of the article text, before merging: a paragraph or a piece of boilerplate.
+    `reason` says why a boilerplate block is dropped (see `block_reason`); "" for text."""
 
     start: int
     end: int
     boilerplate: bool
+    reason: str = ""
 
 
 def normalize(text: str) -> str:
@@ -91,18 +93,45 @@ _DATELINE = re.compile(
 
 def is_boilerplate(block: str) -> bool:
     """Headings, bylines, datelines, captions, 'Related articles', share and subscribe text."""
+    return bool(block_reason(block))
+
+
+def block_reason(block: str) -> str:
+    """Why a block is not article text ("heading", "byline", "dateline", "furniture": captions,
+    related links, share, subscribe and copyright lines), or "" when it is text."""
     text = " ".join(block.split())
     if not text:
-        return True
+        return "empty"
     if text.startswith("#"):
-        return True  # Markdown heading
-    if _BOILERPLATE.match(text) or _DATELINE.match(text) or _is_byline(text):
-        return True
+        return "heading"  # Markdown heading
+    if _DATELINE.match(text):
+        return "dateline"
+    if _is_byline(text):
+        return "byline"
+    if _BOILERPLATE.match(text):
+        return "furniture"
+    if "\n" not in block.strip() and _is_heading(text):
+        return "heading"
+    return ""
+
+
+_SMALL_WORDS = {"a", "an", "the", "and", "or", "but", "nor", "of", "in", "on", "at", "to", "for", "by", "with",
+                "from", "as", "vs", "vs.", "is", "it", "its", "into", "over", "per", "via"}
+
+
+def _is_heading(text: str) -> bool:
+    """One short line that does not end like a sentence, or a title-cased one ending in ? or :
+    ("The End of an Era, Or Just the Beginning?"; not "Is this the end of open research?")."""
     words = text.split()
-    # A heading: one short line that does not end like a sentence.
-    if "\n" not in block.strip() and len(words) <= 14 and not re.search(r"[.!?:;,\"\u201d')\]]$", text):
+    if len(words) > 14:
+        return False
+    if not re.search(r"[.!?:;,\"\u201d')\]]$", text):
         return True
-    return False
+    if text[-1] not in "?:" or len(words) < 2:
+        return False
+    content = [w for w in words[1:] if w.lower().strip(",;") not in _SMALL_WORDS]
+    capped = sum(1 for w in content if w[:1].isupper() or w[:1].isdigit())
+    return bool(content) and capped >= 0.75 * len(content) and words[0][:1].isupper()
 
 
 _NAME_PARTICLES = {"and", "&", "de", "van", "von", "der", "den", "da", "di", "la", "le", "bin", "al"}
@@ -182,7 +211,8 @@ def split_blocks(text: str) -> list[Block]:
         stripped = chunk.strip()
         if stripped:
             s = pos + lead
-            blocks.append(Block(s, s + len(stripped), is_boilerplate(stripped)))
+            reason = block_reason(stripped)
+            blocks.append(Block(s, s + len(stripped), bool(reason), reason))
         pos = m.end() if m else len(text)
     return blocks
 
@@ -240,8 +270,13 @@ def merge_blocks(text: str, blocks: list[Block], min_words: int = MIN_WORDS,
 
 
 def segment_article(article: Article, min_words: int = MIN_WORDS, max_words: int = MAX_WORDS) -> list[Passage]:
+    return passages_from_spans(article, segment_text(article.text, min_words, max_words))
+
+
+def passages_from_spans(article: Article, spans: Iterable[tuple[int, int]]) -> list[Passage]:
+    """Passage records for spans of the article text, with their stable ids."""
     passages, seen = [], {}
-    for index, (s, e) in enumerate(segment_text(article.text, min_words, max_words)):
+    for index, (s, e) in enumerate(spans):
         text = article.text[s:e]
         pid = passage_id(article.id, text)
         seen[pid] = seen.get(pid, 0) + 1

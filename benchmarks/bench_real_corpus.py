@@ -1,0 +1,121 @@
+"""Segmenting and boilerplate on the shared real corpus (../shared/real-coverage/articles.jsonl).
+
+Measures, on one core:
+- segmenting speed (words/s): plain segmenting, and the boilerplate counting pass + segmenting;
+- repeated-passage share: passages whose normalised text appears in >= 3 distinct articles
+  (target <= 2%), before and after boilerplate removal;
+- body-paragraph retention: paragraphs of >= 40 words and two or more sentences whose text is
+  found in one article only; share kept (target >= 98%);
+- dropped blocks by reason.
+
+Prints figures only (never corpus text). Skips with a reason when the shared corpus is absent.
+
+    python benchmarks/bench_real_corpus.py [--corpus PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from stance.articles import iter_articles  # noqa: E402
+from stance.boilerplate import Boilerplate, DropStats, count_repeats  # noqa: E402
+from stance.passages import normalize, segment_article, sentence_spans, split_blocks  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+CANDIDATES = [ROOT.parent / "shared" / "real-coverage" / "articles.jsonl",
+              Path("/work/shared/real-coverage/articles.jsonl")]
+
+
+def find_corpus(arg: str | None) -> Path | None:
+    for p in ([Path(arg)] if arg else CANDIDATES):
+        if p.exists():
+            return p
+    return None
+
+
+def repeated_share(passages_by_article) -> tuple[int, int, float]:
+    seen = defaultdict(int)
+    for passages in passages_by_article:
+        for key in {normalize(p.text) for p in passages}:
+            seen[key] += 1
+    total = sum(len(ps) for ps in passages_by_article)
+    rep = 0
+    for passages in passages_by_article:
+        rep += sum(1 for p in passages if seen[normalize(p.text)] >= 3)
+    return total, rep, rep / total if total else 0.0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpus")
+    args = ap.parse_args()
+    corpus = find_corpus(args.corpus)
+    if corpus is None:
+        print("SKIPPED: the shared real corpus (../shared/real-coverage/articles.jsonl) is absent; "
+              "pass --corpus PATH to a JSON Lines corpus")
+        return 0
+    articles = list(iter_articles([corpus]))
+    words = sum(len(a.text.split()) for a in articles)
+    print(f"corpus: {len(articles):,} articles, {words:,} words, "
+          f"{sum(len(a.text) for a in articles) / 1e6:.1f} M characters")
+
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        plain = [segment_article(a) for a in articles]
+        best = min(best, time.perf_counter() - t)
+    print(f"segment (rules only, no boilerplate module): {best:.2f} s, {words / best / 1e6:.2f} M words/s")
+
+    best_count, best_seg = float("inf"), float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        repeated = count_repeats(articles)
+        t1 = time.perf_counter()
+        stats = DropStats()
+        bp = Boilerplate(repeated)
+        clean = [bp.segment(a, stats=stats) for a in articles]
+        t2 = time.perf_counter()
+        best_count, best_seg = min(best_count, t1 - t), min(best_seg, t2 - t1)
+    print(f"counting pass: {best_count:.2f} s ({words / best_count / 1e6:.2f} M words/s); "
+          f"segment with boilerplate: {best_seg:.2f} s ({words / best_seg / 1e6:.2f} M words/s); "
+          f"both passes: {words / (best_count + best_seg) / 1e6:.2f} M words/s")
+    print(f"repeated block keys kept for the second pass: {len(repeated.keys):,}")
+
+    for name, result in [("rules only (before)", plain), ("with boilerplate", clean)]:
+        total, rep, share = repeated_share(result)
+        print(f"{name}: {total:,} passages, {rep:,} in >= 3 articles = {share:.2%}")
+
+    # Body paragraphs: blocks of >= 40 words, >= 2 sentences, whose text is in one article only.
+    block_articles = Counter()
+    for a in articles:
+        block_articles.update({normalize(a.text[b.start:b.end]) for b in split_blocks(a.text)})
+    # Kept: at least 80% of the paragraph's characters are inside passages that were kept.
+    body = kept = 0
+    lost_reasons = Counter()
+    for a, passages in zip(articles, clean):
+        spans = [(p.start, p.end) for p in passages]
+        reasons = {(blk.start, blk.end): blk.reason for blk in bp.blocks(a) if blk.boilerplate}
+        for b in split_blocks(a.text):
+            chunk = a.text[b.start:b.end]
+            if len(chunk.split()) < 40 or len(sentence_spans(chunk)) < 2 or block_articles[normalize(chunk)] != 1:
+                continue
+            body += 1
+            inside = sum(max(0, min(e, b.end) - max(s, b.start)) for s, e in spans)
+            if inside >= 0.8 * (b.end - b.start):
+                kept += 1
+            else:
+                lost_reasons[reasons.get((b.start, b.end), "trimmed or repeated piece")] += 1
+    print(f"body paragraphs kept: {kept:,} of {body:,} = {kept / body:.2%} (dropped by reason: {dict(lost_reasons)})")
+    print(f"dropped blocks by reason: {dict(stats.blocks.most_common())}")
+    print(f"dropped words by reason: {dict(stats.words.most_common())}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
