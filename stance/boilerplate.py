@@ -259,3 +259,32 @@ class Boilerplate:
                     kept.append((s, e))
             spans = kept
         return passages_from_spans(article, spans)
+
+
+RULES_ONLY = Boilerplate()  # the default when no counting pass was made (one article, stdin)
+
+
+def detect_boilerplate(inputs: Iterable[str], options=None, keep: bool = False, min_articles: int = MIN_ARTICLES,
+                       scope: str = "outlet") -> Boilerplate:
+    """The detector for a run over `inputs`: the rules plus a first counting pass for repeated
+    blocks. Standard input cannot be read twice, so with `-` among the inputs only the rules
+    apply. Problems in the inputs are left to the second (real) pass to report."""
+    if keep:
+        return Boilerplate(keep=True)
+    inputs = [str(i) for i in inputs]
+    if "-" in inputs:
+        return RULES_ONLY
+    from .articles import iter_articles
+
+    counter = RepeatCounter(min_articles, scope)
+    for article in iter_articles(inputs, options, on_error=lambda err: None):
+        counter.add(article)
+    return Boilerplate(counter.repeated())
+
+
+def iter_clean_passages(articles: Iterable[Article], boilerplate: Boilerplate = RULES_ONLY,
+                        min_words: int = MIN_WORDS, max_words: int = MAX_WORDS, stats: DropStats | None = None,
+                        dropped: list | None = None) -> Iterable[Passage]:
+    """Every article's passages without its boilerplate, in input order."""
+    for article in articles:
+        yield from boilerplate.segment(article, min_words, max_words, stats, dropped)

@@ -21,10 +21,11 @@ from ..labeling.session import (Item, Member, Session, Terminal, items_from_arti
                                 stdin_is_terminal)
 from ..labeling.store import LabelStore, check_annotator, current_labels, gold_labels
 from ..labeling.suggest import ORDERS, load_lexicon_suggester, load_model_suggester, order_items
+from ..boilerplate import detect_boilerplate
 from ..passages import normalize
 from ..paths import DEFAULT_ANNOTATIONS_DIR
-from .common import (CodebookOpt, EncodingOpt, IdFieldOpt, InputsArg, OutOpt, ProblemLog, TextFieldOpt, err,
-                     output_stream, read_options)
+from .common import (CodebookOpt, EncodingOpt, IdFieldOpt, InputsArg, KeepBoilerplateOpt, OutOpt, ProblemLog,
+                     TextFieldOpt, err, output_stream, read_options)
 
 LabelsDirOpt = typer.Option(None, "--labels-dir",
                             help=f"Folder of annotator files (default: {DEFAULT_ANNOTATIONS_DIR}).")
@@ -79,6 +80,7 @@ def label(
     lexicon: Optional[Path] = typer.Option(None, "--lexicon", help="Seed lexicon TOML (default: seeds/lexicon.toml)."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Suggest frames with this trained model "
                                          "instead of the seed lexicon (e.g. models/default)."),
+    keep_boilerplate: bool = KeepBoilerplateOpt,
     text_field: str = TextFieldOpt,
     id_field: str = IdFieldOpt,
     encoding: str = EncodingOpt,
@@ -96,7 +98,9 @@ def label(
     check_annotator(annotator)
     _need_terminal(plain)
     problems = ProblemLog()
-    items = items_from_articles(iter_articles(inputs, read_options(text_field, id_field, encoding), on_error=problems))
+    options = read_options(text_field, id_field, encoding)
+    boilerplate = detect_boilerplate(inputs, options, keep=keep_boilerplate)
+    items = items_from_articles(iter_articles(inputs, options, on_error=problems), boilerplate)
     if not items:
         problems.finish()
         err("stance: no passages to label in the inputs")

@@ -12,10 +12,12 @@ from typing import List, Optional
 import typer
 
 from ..articles import iter_articles
+from ..boilerplate import detect_boilerplate
 from ..batch import (DEFAULT_BATCH_SIZE, ErrorReport, BatchStats, default_workers, errors_path_for, estimate_total,
                      open_writer, output_format, prepare_resume, profile_batch)
 from ..profile import MAX_ARTICLE_WORDS
-from .common import EncodingOpt, IdFieldOpt, InputsArg, ModelOpt, TextFieldOpt, err, read_options
+from .common import (EncodingOpt, IdFieldOpt, InputsArg, KeepBoilerplateOpt, ModelOpt, TextFieldOpt, err,
+                     read_options)
 
 
 class ProgressBar:
@@ -94,6 +96,7 @@ def profile(
     errors: Optional[Path] = typer.Option(None, "--errors",
                                           help="Error report (JSON Lines: article_id, source, kind, reason). "
                                                "Default: <output>.errors.jsonl next to -o; none for stdout."),
+    keep_boilerplate: bool = KeepBoilerplateOpt,
     text_field: str = TextFieldOpt,
     id_field: str = IdFieldOpt,
     encoding: str = EncodingOpt,
@@ -126,16 +129,19 @@ def profile(
         if not quiet and (state.done or state.repaired_bytes):
             repaired = f"; cut a torn last line ({state.repaired_bytes} bytes)" if state.repaired_bytes else ""
             err(f"stance: resuming {output}: {len(state.done):,} articles already profiled{repaired}")
+    options = read_options(text_field, id_field, encoding)
+    boilerplate = detect_boilerplate(inputs, options, keep=keep_boilerplate)
     errors_path = errors or (errors_path_for(output) if output is not None else None)
     report = ErrorReport(errors_path)
-    articles = iter_articles(inputs, read_options(text_field, id_field, encoding), on_error=report)
+    articles = iter_articles(inputs, options, on_error=report)
     show_bar = not quiet and sys.stderr.isatty()
     bar = ProgressBar(estimate_total(inputs) if show_bar else None, show_bar)
     plotter = ProfilePlotter(plots, max_plots) if plots is not None else None
     writer = open_writer(output, sys.stdout, append=resume)
     try:
         stats = profile_batch(bundle, articles, writer, report, workers=workers or default_workers(),
-                              batch_size=batch_size, max_words=max_words, skip=skip, on_progress=bar,
+                              batch_size=batch_size, max_words=max_words, skip=skip, boilerplate=boilerplate,
+                              on_progress=bar,
                               on_profile=plotter)
     finally:
         bar.close()
