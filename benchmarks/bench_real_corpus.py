@@ -100,7 +100,9 @@ def main() -> int:
     lost_reasons = Counter()
     for a, passages in zip(articles, clean):
         spans = [(p.start, p.end) for p in passages]
-        reasons = {(blk.start, blk.end): blk.reason for blk in bp.blocks(a) if blk.boilerplate}
+        blocks = bp.blocks(a)
+        reasons = {(blk.start, blk.end): blk.reason for blk in blocks if blk.boilerplate}
+        reasons.update({(blk.start, 0): "css header trimmed" for blk in blocks if blk.reason == "css"})
         for b in split_blocks(a.text):
             chunk = a.text[b.start:b.end]
             if len(chunk.split()) < 40 or len(sentence_spans(chunk)) < 2 or block_articles[normalize(chunk)] != 1:
@@ -110,7 +112,7 @@ def main() -> int:
             if inside >= 0.8 * (b.end - b.start):
                 kept += 1
             else:
-                lost_reasons[reasons.get((b.start, b.end), "trimmed or repeated piece")] += 1
+                lost_reasons[reasons.get((b.start, b.end)) or reasons.get((b.start, 0)) or "repeated piece"] += 1
     print(f"body paragraphs kept: {kept:,} of {body:,} = {kept / body:.2%} (dropped by reason: {dict(lost_reasons)})")
     print(f"dropped blocks by reason: {dict(stats.blocks.most_common())}")
     print(f"dropped words by reason: {dict(stats.words.most_common())}")

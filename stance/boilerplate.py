@@ -250,7 +250,8 @@ class Boilerplate:
         if self.repeated is not None and not self.keep:  # pieces of long repeated lists
             kept = []
             for s, e in spans:
-                if (article, article.text[s:e]) in self.repeated:
+                piece = article.text[s:e]
+                if (article, piece) in self.repeated:
                     if stats is not None:
                         stats.add("repeated", len(article.text[s:e].split()))
                     if dropped is not None:

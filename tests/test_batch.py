@@ -35,13 +35,15 @@ def bundle():
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
-    """24 articles as JSON Lines, built from the seed articles' paragraphs in different orders."""
+    """24 articles as JSON Lines, built from the seed articles' paragraphs in different orders.
+    Each has its own outlet: paragraphs repeated in 3+ articles of one outlet would be dropped
+    as boilerplate, and these stand for distinct articles."""
     paragraphs = [a.text for a in iter_articles([SEEDS])]
     path = tmp_path_factory.mktemp("corpus") / "corpus.jsonl"
     with open(path, "w", encoding="utf-8") as fh:
         for i in range(24):
             text = "\n\n".join(paragraphs[(i + k) % len(paragraphs)] for k in range(1 + i % 3))
-            fh.write(json.dumps({"id": f"art-{i:02d}", "text": text, "outlet": f"outlet-{i % 3}",
+            fh.write(json.dumps({"id": f"art-{i:02d}", "text": text, "outlet": f"outlet-{i:02d}",
                                  "date": f"2025-{1 + i % 6:02d}-01"}) + "\n")
     return path
 
