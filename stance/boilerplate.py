@@ -59,11 +59,11 @@ FURNITURE_MAX_WORDS = 80  # a phrase rule drops a block only up to this length
 def rule_reason(text: str) -> str:
     """Why a block is page furniture ("heading", "byline", "dateline", "furniture", "css",
     "menu", "share", "newsletter"), or "" when the rules see article text."""
+    if _CSS.match(text):
+        return "css"
     reason = block_reason(text)
     if reason:
         return reason
-    if _CSS.match(text):
-        return "css"
     words = text.split()
     n = len(words)
     if n <= FURNITURE_MAX_WORDS:
