@@ -376,7 +376,7 @@ def _record_to_article(rec: Any, source: str, options: ReadOptions) -> Article:
         raise InputError(source, f"expected an object with a {options.text_field!r} field, got {type(rec).__name__}")
     text = rec.get(options.text_field)
     if text is None or (isinstance(text, float) and text != text):
-        fields = ", ".join(list(rec)[:8])
+        fields = ", ".join(str(k) for k in list(rec)[:8] if k is not None)
         raise InputError(source, f"record has no {options.text_field!r} field (fields: {fields}); pass --text-field")
     if not isinstance(text, str):
         raise InputError(source, f"field {options.text_field!r} is not text")
@@ -385,7 +385,8 @@ def _record_to_article(rec: Any, source: str, options: ReadOptions) -> Article:
     raw_id = rec.get(options.id_field)
     art_id = str(raw_id) if raw_id not in (None, "") else content_id(text)
     known = {k: (str(rec[k]) if rec.get(k) not in (None, "") else None) for k in KNOWN_FIELDS}
-    meta = {k: v for k, v in rec.items() if k not in {options.text_field, options.id_field, *KNOWN_FIELDS}}
+    meta = {("extra_fields" if k is None else str(k)): v for k, v in rec.items()  # None: a CSV row's extra cells
+            if k not in {options.text_field, options.id_field, *KNOWN_FIELDS}}
     return Article(id=art_id, text=text.replace("\r\n", "\n"), meta=meta, source=source, **known)
 
 
@@ -428,9 +429,9 @@ def _read_csv(path: Path, options: ReadOptions, report) -> Iterator[Article]:
     _decode(head[: max(0, len(head) - 4)], str(path), options.encoding)  # binary or wrong encoding: fail early
     with open(path, newline="", encoding=options.encoding) as fh:
         reader = csv.DictReader(fh)
-        if reader.fieldnames is None:
-            raise InputError(str(path), "empty CSV file")
         try:
+            if reader.fieldnames is None:
+                raise InputError(str(path), "empty CSV file")
             for rec in reader:
                 try:
                     yield _record_to_article(rec, f"{path}:{reader.line_num}", options)
