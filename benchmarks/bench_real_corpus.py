@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from stance.articles import iter_articles  # noqa: E402
-from stance.boilerplate import Boilerplate, DropStats, count_repeats  # noqa: E402
+from stance.boilerplate import Boilerplate, DropStats, _capitalised_share, count_repeats  # noqa: E402
 from stance.passages import normalize, segment_article, sentence_spans, split_blocks  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,29 +91,37 @@ def main() -> int:
         total, rep, share = repeated_share(result)
         print(f"{name}: {total:,} passages, {rep:,} in >= 3 articles = {share:.2%}")
 
-    # Body paragraphs: blocks of >= 40 words, >= 2 sentences, whose text is in one article only.
+    # Body paragraphs: blocks of >= 40 words, >= 2 sentences, whose text is in one article only,
+    # and that read as prose (at most half the words title-cased: not a list of linked headlines).
+    # Kept whole: >= 80% of its characters are in kept passages. Trimmed: a furniture lead
+    # (CSS header, "Save this story" buttons) was cut and the rest kept. Lost: the rest.
     block_articles = Counter()
     for a in articles:
         block_articles.update({normalize(a.text[b.start:b.end]) for b in split_blocks(a.text)})
-    # Kept: at least 80% of the paragraph's characters are inside passages that were kept.
-    body = kept = 0
+    body = kept = trimmed = 0
     lost_reasons = Counter()
     for a, passages in zip(articles, clean):
         spans = [(p.start, p.end) for p in passages]
-        blocks = bp.blocks(a)
-        reasons = {(blk.start, blk.end): blk.reason for blk in blocks if blk.boilerplate}
-        reasons.update({(blk.start, 0): "css header trimmed" for blk in blocks if blk.reason == "css"})
+        marked = bp.blocks(a)
         for b in split_blocks(a.text):
             chunk = a.text[b.start:b.end]
-            if len(chunk.split()) < 40 or len(sentence_spans(chunk)) < 2 or block_articles[normalize(chunk)] != 1:
+            words = chunk.split()
+            if (len(words) < 40 or len(sentence_spans(chunk)) < 2 or block_articles[normalize(chunk)] != 1
+                    or _capitalised_share(words) > 0.5):
                 continue
             body += 1
             inside = sum(max(0, min(e, b.end) - max(s, b.start)) for s, e in spans)
+            parts = [m for m in marked if m.start >= b.start and m.end <= b.end]
             if inside >= 0.8 * (b.end - b.start):
                 kept += 1
+            elif len(parts) == 2 and parts[0].boilerplate and inside >= 0.95 * (parts[1].end - parts[1].start):
+                trimmed += 1
             else:
-                lost_reasons[reasons.get((b.start, b.end)) or reasons.get((b.start, 0)) or "repeated piece"] += 1
-    print(f"body paragraphs kept: {kept:,} of {body:,} = {kept / body:.2%} (dropped by reason: {dict(lost_reasons)})")
+                lost_reasons[parts[0].reason if len(parts) == 1 and parts[0].boilerplate else "repeated piece"] += 1
+    lost = body - kept - trimmed
+    print(f"body paragraphs: {body:,}; kept whole {kept:,}, kept after trimming a furniture lead {trimmed:,}, "
+          f"lost {lost:,}: kept {(kept + trimmed) / body:.2%} (strictly whole: {kept / body:.2%}); "
+          f"lost by reason: {dict(lost_reasons)}")
     print(f"dropped blocks by reason: {dict(stats.blocks.most_common())}")
     print(f"dropped words by reason: {dict(stats.words.most_common())}")
     return 0

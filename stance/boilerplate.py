@@ -56,17 +56,18 @@ _SENTENCE_PUNCT = re.compile(r"[.!?][\"'\u201d\u2019)\]]*(\s|$)")
 FURNITURE_MAX_WORDS = 80  # a phrase rule drops a block only up to this length
 
 
-def rule_reason(text: str) -> str:
+def rule_reason(text: str, line_reason: str | None = None) -> str:
     """Why a block is page furniture ("heading", "byline", "dateline", "furniture", "css",
-    "menu", "share", "newsletter"), or "" when the rules see article text."""
+    "menu", "share", "newsletter"), or "" when the rules see article text. `line_reason`:
+    `passages.block_reason(text)` when the caller has it already."""
     if _CSS.match(text):
         return "css"
-    reason = block_reason(text)
+    reason = block_reason(text) if line_reason is None else line_reason
     if reason:
         return reason
     words = text.split()
     n = len(words)
-    if n <= FURNITURE_MAX_WORDS:
+    if n <= FURNITURE_MAX_WORDS and lead_furniture_end(text) is None:
         if _MENU_PHRASE.search(text):
             return "menu"
         if _NEWSLETTER_PHRASE.search(text):
@@ -76,6 +77,25 @@ def rule_reason(text: str) -> str:
     if n >= 5 and not _SENTENCE_PUNCT.search(text) and _capitalised_share(words) >= 0.7:
         return "menu"  # a run of title-cased links: "Topics AI Biotech Computing Space ..."
     return ""
+
+
+def lead_furniture_end(text: str) -> int | None:
+    """Where prose starts after share/menu furniture run into a paragraph's opening ("Photo
+    credit Save this story Save I sat down with ..."): after the last such phrase in the first
+    third of the block, when at least 25 words of text follow; else None."""
+    last = None
+    for m in _SHARE_PHRASE.finditer(text, 0, len(text) // 3):
+        last = m
+    for m in _MENU_PHRASE.finditer(text, 0, len(text) // 3):
+        last = m if last is None or m.end() > last.end() else last
+    if last is None:
+        return None
+    rest = text[last.end():]
+    cut = last.end() + len(rest) - len(rest.lstrip(" \t\n\u00a0:|-"))
+    # skip a repeated button label ("Save this story Save Save this story Save")
+    while (m := re.match(r"(save|share|menu)\b\s*", text[cut:], re.IGNORECASE)) is not None:
+        cut += m.end()
+    return cut if len(text[cut:].split()) >= 25 else None
 
 
 def _capitalised_share(words: list[str]) -> float:
@@ -126,7 +146,7 @@ class RepeatCounter:
         name = _scope_of(article, self.scope)
         text = article.text
         keys = set()
-        for b in split_blocks(text):
+        for b in split_blocks(text, mark=False):
             keys.add(_key(name, text[b.start:b.end]))
             if len(text[b.start:b.end].split()) > MAX_WORDS:  # its sentence runs, as passages
                 keys.update(_key(name, text[s:e]) for s, e in _split_long(text, b.start, b.end, MAX_WORDS))
@@ -221,9 +241,13 @@ class Boilerplate:
             if b.reason == "empty" or self.keep:
                 reason = b.reason
             else:
-                reason = rule_reason(chunk)
+                reason = rule_reason(chunk, b.reason)
                 if not reason and self.repeated is not None and (article, chunk) in self.repeated:
                     reason = "repeated"
+            if not reason and not self.keep and (cut := lead_furniture_end(chunk)) is not None:
+                out.append(Block(b.start, b.start + cut, True, "share"))
+                out.append(Block(b.start + cut, b.end, False, ""))
+                continue
             if reason == "css" and (cut := body_after_residue(chunk)) is not None:
                 out.append(Block(b.start, b.start + cut, True, reason))
                 out.append(Block(b.start + cut, b.end, False, ""))
@@ -248,10 +272,10 @@ class Boilerplate:
                     dropped.append((article.id, b.start, b.end, b.reason))
         spans = merge_blocks(article.text, blocks, min_words, max_words)
         if self.repeated is not None and not self.keep:  # pieces of long repeated lists
-            kept = []
+            kept, whole = [], {(b.start, b.end) for b in blocks}  # whole blocks were checked already
             for s, e in spans:
                 piece = article.text[s:e]
-                if (article, piece) in self.repeated:
+                if (s, e) not in whole and (article, piece) in self.repeated:
                     if stats is not None:
                         stats.add("repeated", len(article.text[s:e].split()))
                     if dropped is not None:

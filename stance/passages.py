@@ -51,11 +51,13 @@ class Block:
 
 def normalize(text: str) -> str:
     """Text as compared for identity: whitespace folded, curly quotes straightened, case folded."""
-    text = text.translate(_QUOTES)
+    for curly, straight in _QUOTE_PAIRS:  # str.replace: many times faster than str.translate here
+        if curly in text:
+            text = text.replace(curly, straight)
     return " ".join(text.split()).casefold()
 
 
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
+_QUOTE_PAIRS = (("\u2018", "'"), ("\u2019", "'"), ("\u201c", '"'), ("\u201d", '"'), ("\u2013", "-"), ("\u2014", "-"))
 
 
 def passage_id(article_id: str, text: str) -> str:
@@ -200,8 +202,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 # --- segmenting ---------------------------------------------------------------------------
 
-def split_blocks(text: str) -> list[Block]:
-    """Paragraph spans (stripped of surrounding whitespace), each marked boilerplate or not."""
+def split_blocks(text: str, mark: bool = True) -> list[Block]:
+    """Paragraph spans (stripped of surrounding whitespace), each marked boilerplate or not
+    (`mark=False`: not marked, for a pass that only needs the spans)."""
     separator = r"\n[ \t]*\n" if re.search(r"\n[ \t]*\n", text) else r"\n"
     blocks, pos = [], 0
     for m in list(re.finditer(separator, text)) + [None]:
@@ -211,7 +214,7 @@ def split_blocks(text: str) -> list[Block]:
         stripped = chunk.strip()
         if stripped:
             s = pos + lead
-            reason = block_reason(stripped)
+            reason = block_reason(stripped) if mark else ""
             blocks.append(Block(s, s + len(stripped), bool(reason), reason))
         pos = m.end() if m else len(text)
     return blocks
