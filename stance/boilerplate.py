@@ -79,6 +79,12 @@ def rule_reason(text: str, line_reason: str | None = None) -> str:
     return ""
 
 
+def _reads_as_prose(text: str) -> bool:
+    """Mostly lower-case words: a piece of writing, not a run of linked headlines. A prose
+    piece of a long paragraph repeated across articles is a duplicated article, kept."""
+    return _capitalised_share(text.split()) < 0.35
+
+
 def lead_furniture_end(text: str) -> int | None:
     """Where prose starts after share/menu furniture run into a paragraph's opening ("Photo
     credit Save this story Save I sat down with ..."): after the last such phrase in the first
@@ -275,7 +281,7 @@ class Boilerplate:
             kept, whole = [], {(b.start, b.end) for b in blocks}  # whole blocks were checked already
             for s, e in spans:
                 piece = article.text[s:e]
-                if (s, e) not in whole and (article, piece) in self.repeated:
+                if (s, e) not in whole and not _reads_as_prose(piece) and (article, piece) in self.repeated:
                     if stats is not None:
                         stats.add("repeated", len(article.text[s:e].split()))
                     if dropped is not None:
