@@ -207,7 +207,9 @@ def test_ctrl_c_with_workers_says_how_to_resume_and_leaks_nothing(tmp_path):
     corpus = tmp_path / "many.jsonl"
     with open(corpus, "w", encoding="utf-8") as fh:
         for i in range(4000):
-            fh.write(json.dumps({"id": f"a{i}", "text": (paragraph * (1 + i % 3) + "\n\n") * 3}) + "\n")
+            # each article its own text: a paragraph in 3+ articles would be dropped as boilerplate
+            fh.write(json.dumps({"id": f"a{i}", "text": (f"Report {i}: " + paragraph * (1 + i % 3) + "\n\n") * 3})
+                     + "\n")
     out = tmp_path / "p.jsonl"
     proc = subprocess.Popen([sys.executable, "-m", "stance", "profile", str(corpus), "-o", str(out), "-w", "2",
                              "--batch-size", "16"], stderr=subprocess.PIPE, text=True, start_new_session=True)
