@@ -44,6 +44,7 @@ _MENU_PHRASE = re.compile(
     r"main menu|back to top|to revisi?t this article)\b", re.IGNORECASE)
 _SHARE_PHRASE = re.compile(
     r"\b(share (this|on|via)\b|opens? in a new window|save this story|copy link|share article)", re.IGNORECASE)
+_LEAD = re.compile(f"{_SHARE_PHRASE.pattern}|{_MENU_PHRASE.pattern}", re.IGNORECASE)
 _SOCIAL = re.compile(r"\b(facebook|twitter|linkedin|instagram|youtube|reddit|whatsapp|pinterest|rss|email|"
                      r"flipboard|tiktok|mastodon|threads)\b", re.IGNORECASE)
 _NEWSLETTER_PHRASE = re.compile(
@@ -65,17 +66,18 @@ def rule_reason(text: str, line_reason: str | None = None) -> str:
     reason = block_reason(text) if line_reason is None else line_reason
     if reason:
         return reason
-    words = text.split()
-    n = len(words)
-    if n <= FURNITURE_MAX_WORDS and lead_furniture_end(text) is None:
+    if len(text) <= 15 * FURNITURE_MAX_WORDS and len(text.split()) <= FURNITURE_MAX_WORDS \
+            and lead_furniture_end(text) is None:  # phrase rules: short blocks only
         if _MENU_PHRASE.search(text):
             return "menu"
         if _NEWSLETTER_PHRASE.search(text):
             return "newsletter"
-        if _SHARE_PHRASE.search(text) or (n <= 30 and len(_SOCIAL.findall(text)) >= 3):
+        if _SHARE_PHRASE.search(text) or (len(text.split()) <= 30 and len(_SOCIAL.findall(text)) >= 3):
             return "share"
-    if n >= 5 and not _SENTENCE_PUNCT.search(text) and _capitalised_share(words) >= 0.7:
-        return "menu"  # a run of title-cased links: "Topics AI Biotech Computing Space ..."
+    if not _SENTENCE_PUNCT.search(text):
+        words = text.split()
+        if len(words) >= 5 and _capitalised_share(words) >= 0.7:
+            return "menu"  # a run of title-cased links: "Topics AI Biotech Computing Space ..."
     return ""
 
 
@@ -90,10 +92,8 @@ def lead_furniture_end(text: str) -> int | None:
     credit Save this story Save I sat down with ..."): after the last such phrase in the first
     third of the block, when at least 25 words of text follow; else None."""
     last = None
-    for m in _SHARE_PHRASE.finditer(text, 0, len(text) // 3):
-        last = m
-    for m in _MENU_PHRASE.finditer(text, 0, len(text) // 3):
-        last = m if last is None or m.end() > last.end() else last
+    for last in _LEAD.finditer(text, 0, len(text) // 3):
+        pass
     if last is None:
         return None
     rest = text[last.end():]

@@ -85,6 +85,22 @@ _BOILERPLATE = re.compile(
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
+# The same without the two alternatives that scan to the end of the text (a caption credit in
+# brackets, a photo agency): those can only match a text ending in ")" or an agency's name, so
+# other texts are checked with this one, in time independent of their length.
+_BOILERPLATE_HEAD = re.compile(
+    "\n".join(line for line in _BOILERPLATE.pattern.split("\n") if not line.lstrip().startswith("| .*")),
+    re.IGNORECASE | re.VERBOSE,
+)
+_TAIL = re.compile(r"(images|shutterstock|photo|reuters/)$", re.IGNORECASE)
+
+
+def _boilerplate_match(text: str) -> bool:
+    if text.endswith(")") or _TAIL.search(text[-30:]):
+        return bool(_BOILERPLATE.match(text))
+    return bool(_BOILERPLATE_HEAD.match(text))
+
+
 _DATELINE = re.compile(
     r"^(\w+day,?\s+)?(\d{1,2}\s+)?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(,\s*\d{4})?"
     r"(\s*(at\s+)?\d{1,2}[:.]\d{2}\s*(am|pm|a\.m\.|p\.m\.)?(\s*[A-Z]{2,4})?)?\s*$"
@@ -110,7 +126,7 @@ def block_reason(block: str) -> str:
         return "dateline"
     if _is_byline(text):
         return "byline"
-    if _BOILERPLATE.match(text):
+    if _boilerplate_match(text):
         return "furniture"
     if "\n" not in block.strip() and _is_heading(text):
         return "heading"
