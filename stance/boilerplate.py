@@ -90,9 +90,10 @@ def _reads_as_prose(text: str) -> bool:
 def lead_furniture_end(text: str) -> int | None:
     """Where prose starts after share/menu furniture run into a paragraph's opening ("Photo
     credit Save this story Save I sat down with ..."): after the last such phrase in the first
-    third of the block, when at least 25 words of text follow; else None."""
+    third of the block (and its first 400 characters), when at least 25 words of text follow;
+    else None."""
     last = None
-    for last in _LEAD.finditer(text, 0, len(text) // 3):
+    for last in _LEAD.finditer(text, 0, min(len(text) // 3, 400)):
         pass
     if last is None:
         return None
