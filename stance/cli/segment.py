@@ -8,9 +8,10 @@ import typer
 
 from ..articles import iter_articles
 from ..boilerplate import DropStats, detect_boilerplate, iter_clean_passages
+from ..jsonl import write_jsonl
 from ..passages import MAX_WORDS, MIN_WORDS
 from .common import (EncodingOpt, IdFieldOpt, InputsArg, KeepBoilerplateOpt, OutOpt, ProblemLog, TextFieldOpt, err,
-                     output_stream, read_options, write_jsonl)
+                     output_stream, read_options)
 
 
 def segment(
