@@ -47,7 +47,7 @@ def check_file(path: Path, **opts):
     first = read(path, **opts)
     assert read(path, **opts) == first  # deterministic
     for a in first[0]:
-        check_segments(Article.from_dict(a))
+        check_segments(Article(**a))
     return first
 
 
