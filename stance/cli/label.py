@@ -17,10 +17,10 @@ from ..labeling.export import FORMATS, export_gold, import_labels
 from ..labeling.session import Session, adjudication_items, items_from_articles, run_plain, stdin_is_terminal
 from ..labeling.store import LabelStore, check_annotator, current_labels, gold_labels, label_stats
 from ..labeling.suggest import ORDERS, load_lexicon_suggester, order_items
+from ..boilerplate import detect_boilerplate
 from ..paths import find_project, labels_dir as resolve_labels_dir
-from .common import (CodebookOpt, Command, EncodingOpt, Group, IdFieldOpt, InputsArg, LabelsDirOpt, OutOpt, ProblemLog,
-                     ProjectOpt, TextFieldOpt, err,
-                     output_stream, read_options)
+from .common import (CodebookOpt, Command, EncodingOpt, Group, IdFieldOpt, InputsArg, KeepBoilerplateOpt, LabelsDirOpt,
+                     OutOpt, ProblemLog, ProjectOpt, TextFieldOpt, err, output_stream, read_options)
 
 AnnotatorOpt = typer.Option(..., "--annotator", "-a", metavar="NAME",
                             help="Your name; your answers go to NAME.jsonl in the labels folder.")
@@ -83,6 +83,7 @@ def label(
     lexicon: Optional[Path] = typer.Option(None, "--lexicon", help="Seed lexicon TOML (default: seeds/lexicon.toml)."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Suggest frames with this trained model "
                                          "instead of the seed lexicon (e.g. models/default)."),
+    keep_boilerplate: bool = KeepBoilerplateOpt,
     text_field: str = TextFieldOpt,
     id_field: str = IdFieldOpt,
     encoding: str = EncodingOpt,
@@ -100,7 +101,9 @@ def label(
     check_annotator(annotator)
     _need_terminal(plain)
     problems = ProblemLog()
-    items = items_from_articles(iter_articles(inputs, read_options(text_field, id_field, encoding), on_error=problems))
+    options = read_options(text_field, id_field, encoding)
+    boilerplate = detect_boilerplate(inputs, options, keep=keep_boilerplate)
+    items = items_from_articles(iter_articles(inputs, options, on_error=problems), boilerplate)
     if not items:
         problems.finish()
         err("stance: no passages to label in the inputs")
