@@ -179,9 +179,35 @@ class RepeatCounter:
         self._fill = 0
 
     def repeated(self) -> "RepeatedBlocks":
+        return repeated_from_counts(*self.counts(), self.min_articles, self.scope)
+
+    def counts(self):
+        """(keys, counts): sorted unique block keys and the number of articles holding each, to
+        merge with other counters' (`merge_block_counts`), e.g. one per partition of a cluster run."""
         self._compact()
-        keys = self._keys[self._counts >= self.min_articles]
-        return RepeatedBlocks(frozenset(int(k) for k in keys), self.scope, self.min_articles)
+        return self._keys, self._counts
+
+
+def merge_block_counts(parts):
+    """The (keys, counts) of several counters over disjoint articles, as one."""
+    import numpy as np
+
+    parts = list(parts)
+    if not parts:
+        return np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.uint32)
+    keys = np.concatenate([k for k, _ in parts])
+    counts = np.concatenate([c for _, c in parts])
+    order = np.argsort(keys, kind="stable")
+    keys, counts = keys[order], counts[order]
+    if not len(keys):
+        return keys, counts
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    return keys[starts], np.add.reduceat(counts, starts).astype(np.uint32)
+
+
+def repeated_from_counts(keys, counts, min_articles: int = MIN_ARTICLES, scope: str = "outlet") -> "RepeatedBlocks":
+    min_articles = max(2, min_articles)
+    return RepeatedBlocks(frozenset(int(k) for k in keys[counts >= min_articles]), scope, min_articles)
 
 
 @dataclass(frozen=True)

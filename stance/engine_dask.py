@@ -102,6 +102,29 @@ def count_partition(part: Partition, options: ReadOptions, stage: CountStage) ->
     return Counter(stage.count(read_partition(part, options, lambda err: None)))
 
 
+def count_blocks(part: Partition, options: ReadOptions, duplicates: dict[int, int] | None = None) -> tuple[bytes, bytes]:
+    """The boilerplate counting pass over one partition: (block keys, article counts) as bytes.
+    An article whose id an earlier partition holds is not counted (as `iter_articles` skips it)."""
+    from .boilerplate import RepeatCounter
+
+    counter = RepeatCounter()
+    articles = read_partition(part, options, lambda err: None)
+    for article in _drop_duplicates(articles, part, duplicates, []) if duplicates else articles:
+        counter.add(article)
+    keys, counts = counter.counts()
+    return keys.tobytes(), counts.tobytes()
+
+
+def merge_block_bytes(*parts: tuple[bytes, bytes]) -> tuple[bytes, bytes]:
+    import numpy as np
+
+    from .boilerplate import merge_block_counts
+
+    keys, counts = merge_block_counts((np.frombuffer(k, dtype=np.uint32), np.frombuffer(c, dtype=np.uint32))
+                                      for k, c in parts)
+    return keys.tobytes(), counts.tobytes()
+
+
 def merge_counts(*counters: Counter) -> Counter:
     total: Counter = Counter()
     for c in counters:
@@ -143,7 +166,7 @@ def duplicate_owners(id_hashes: list[bytes]) -> dict[int, int]:
 def profile_partition(part: Partition, outdir: str, model_path: str | None, model_id: str, options: ReadOptions,
                       fmt: str = "jsonl", batch_size: int = DEFAULT_BATCH_SIZE, max_words: int = MAX_ARTICLE_WORDS,
                       stage: CountStage | None = None, counts: Counter | None = None,
-                      duplicates: dict[int, int] | None = None) -> dict[str, Any]:
+                      duplicates: dict[int, int] | None = None, boilerplate=None) -> dict[str, Any]:
     """Profile one partition into its part file (errors and stats first, the part file last,
     each by rename); return its stats. `duplicates`: id hashes owned by an earlier partition."""
     start = time.monotonic()
@@ -162,7 +185,7 @@ def profile_partition(part: Partition, outdir: str, model_path: str | None, mode
         nonlocal profiled
         writer = JsonlWriter(open(tmp, "w", encoding="utf-8"), close=True) if fmt == "jsonl" else ParquetWriter(tmp)
         for chunk in _chunks(articles, max(1, batch_size)):
-            for result in profile_chunk(bundle, chunk, max_words):
+            for result in profile_chunk(bundle, chunk, max_words, boilerplate):
                 if isinstance(result, Failure):
                     failures.append(result)
                 else:
@@ -217,7 +240,8 @@ def profile_dask(inputs: list[str], outdir: Path, model: Path | None = None, sch
                  workers: int | None = None, options: ReadOptions | None = None, fmt: str = "jsonl",
                  batch_size: int = DEFAULT_BATCH_SIZE, max_words: int = MAX_ARTICLE_WORDS, resume: bool = False,
                  target_bytes: int = TARGET_BYTES, stage: CountStage | None = None,
-                 on_progress: Callable[[BatchStats], None] | None = None, client=None) -> DaskRun:
+                 on_progress: Callable[[BatchStats], None] | None = None, client=None,
+                 keep_boilerplate: bool = False) -> DaskRun:
     """Profile `inputs` into the partitioned folder `outdir` on a Dask cluster: `client` (an open
     distributed.Client), else the scheduler at `scheduler`, else a local cluster of `workers`
     processes started for this run."""
@@ -235,6 +259,7 @@ def profile_dask(inputs: list[str], outdir: Path, model: Path | None = None, sch
     planning: list[InputError] = []
     plan = plan_partitions(inputs, target_bytes, on_error=planning.append)
     record = {"model_id": model_id, "format": fmt, "options": asdict(options), "max_words": max_words,
+              "keep_boilerplate": keep_boilerplate,
               "inputs": [str(i) for i in inputs], "partitions": [p.to_dict() for p in plan],
               "unreadable": [{"source": e.source, "reason": e.reason} for e in planning]}
     _check_outdir(outdir, record, resume)
@@ -252,7 +277,7 @@ def profile_dask(inputs: list[str], outdir: Path, model: Path | None = None, sch
     if todo:
         with _connect(scheduler, workers, client) as dask_client:
             _run(dask_client, todo, outdir, model_path, model_id, options, fmt, batch_size, max_words, stage,
-                 plan, stats, start, on_progress)
+                 plan, stats, start, on_progress, keep_boilerplate)
         for stale in parts_dir(outdir).glob(".part-*"):  # half-written by a worker killed in this run
             stale.unlink()
     report = _merge_errors(outdir, plan, planning, fmt)
@@ -324,8 +349,10 @@ class _connect:
 
 
 def _run(client, todo, outdir, model_path, model_id, options, fmt, batch_size, max_words, stage, plan, stats,
-         start, on_progress) -> None:
+         start, on_progress, keep_boilerplate: bool = False) -> None:
     from distributed import as_completed
+
+    from .boilerplate import Boilerplate, repeated_from_counts
 
     client.run(warm_worker, model_path, model_id)
     counts = None
@@ -338,10 +365,25 @@ def _run(client, todo, outdir, model_path, model_id, options, fmt, batch_size, m
     # Ids stage: an article id in two partitions is profiled once, in the first, as iter_articles does.
     hashes = client.gather([client.submit(partition_ids, p, options, pure=False) for p in plan])
     duplicates = duplicate_owners(hashes)
+    # Boilerplate: blocks repeated across articles, counted over every partition as its own stage
+    # (the same first counting pass as the local engine), merged in a tree, sent to each worker once.
+    boilerplate = Boilerplate(keep=True)
+    if not keep_boilerplate:
+        import numpy as np
+
+        partial = [client.submit(count_blocks, p, options, duplicates, pure=False) for p in plan]
+        while len(partial) > 1:
+            partial = [client.submit(merge_block_bytes, *partial[i:i + 16], pure=False)
+                       for i in range(0, len(partial), 16)]
+        block_keys, block_counts = partial[0].result() if partial else (b"", b"")
+        boilerplate = Boilerplate(repeated_from_counts(np.frombuffer(block_keys, dtype=np.uint32),
+                                                       np.frombuffer(block_counts, dtype=np.uint32)))
+    [boilerplate] = client.scatter([boilerplate], broadcast=True)
     if duplicates:
         [duplicates] = client.scatter([duplicates], broadcast=True)  # one copy per worker, not per task
     futures = [client.submit(profile_partition, p, str(outdir), model_path, model_id, options, fmt, batch_size,
-                             max_words, stage, counts, duplicates, key=f"stance-profile-{p.name}-{os.urandom(4).hex()}")
+                             max_words, stage, counts, duplicates, boilerplate,
+                             key=f"stance-profile-{p.name}-{os.urandom(4).hex()}")
                for p in todo]
     names = {f.key: p.name for f, p in zip(futures, todo)}
     try:

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 import stance
 from stance.articles import Article, iter_articles
 from stance.batch import ErrorReport, profile_batch
+from stance.boilerplate import Boilerplate, detect_boilerplate
 from stance.cli.main import app, main
 from stance.errors import StanceError
 from stance.partitions import part_files, parts_dir
@@ -64,14 +65,16 @@ def inputs(tmp_path_factory):
     return make_corpus(tmp_path_factory.mktemp("corpus"))
 
 
-def local_run(bundle, inputs, transform=None):
+def local_run(bundle, inputs, transform=None, keep_boilerplate=None):
     writer, errors = ListWriter(), []
     report = ErrorReport(None)
     report.add = errors.append
     articles = iter_articles(inputs, on_error=report)
     if transform is not None:
         articles = transform(list(articles))
-    profile_batch(bundle, articles, writer, report, batch_size=16)
+    keep = transform is not None if keep_boilerplate is None else keep_boilerplate
+    boilerplate = Boilerplate(keep=True) if keep else detect_boilerplate(inputs)
+    profile_batch(bundle, articles, writer, report, batch_size=16, boilerplate=boilerplate)
     return writer.profiles, errors
 
 
@@ -163,14 +166,15 @@ def test_counting_stage_runs_on_the_cluster_with_corpus_wide_counts(client, bund
 
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     stage = CountStage(count_paragraphs, drop_frequent)
-    run = profile_dask(inputs[:3], tmp_path / "out", client=client, target_bytes=SMALL, stage=stage)
+    run = profile_dask(inputs[:3], tmp_path / "out", client=client, target_bytes=SMALL, stage=stage,
+                       keep_boilerplate=True)
 
     def transform(articles):
         counts = count_paragraphs(articles)
         return [drop_frequent(a, counts) for a in articles]
 
     local, local_errors = local_run(bundle, inputs[:3], transform)
-    plain, _ = local_run(bundle, inputs[:3])
+    plain, _ = local_run(bundle, inputs[:3], keep_boilerplate=True)
     assert read_parts(tmp_path / "out") == local != plain  # the counts changed the profiles, as locally
     assert run.stats.failed == len(local_errors)
 
@@ -192,11 +196,13 @@ def test_report_reads_a_partitioned_folder(client, bundle, inputs, tmp_path):
 def test_cli_starts_a_local_cluster_without_scheduler(inputs, tmp_path, monkeypatch, capsys):
     pytest.importorskip("distributed", reason=NO_DASK)
     out = tmp_path / "out"
-    r = CliRunner().invoke(app, ["profile", inputs[0], "--engine", "dask", "-w", "1", "-o", str(out)])
+    r = CliRunner().invoke(app, ["profile", inputs[0], "--engine", "dask", "-w", "1", "-o", str(out),
+                                 "--keep-boilerplate"])
     assert r.exit_code == 0, r.output
     assert "profiled 40 articles" in r.output and "1 unreadable" in r.output
     assert len(read_parts(out)) == 40 and len(read_errors(out)) == 1
-    code, err = main_exit(["profile", inputs[0], "--engine", "dask", "-o", str(out)], monkeypatch, capsys)
+    code, err = main_exit(["profile", inputs[0], "--engine", "dask", "-o", str(out), "--keep-boilerplate"],
+                          monkeypatch, capsys)
     assert code == 1 and "pass --resume" in err
     no_out = CliRunner().invoke(app, ["profile", inputs[0], "--engine", "dask"])
     assert no_out.exit_code == 2 and "-o OUTDIR" in no_out.output
@@ -246,3 +252,27 @@ def test_without_dask_the_error_says_how_to_install(inputs, tmp_path, monkeypatc
     code, err = main_exit(["profile", inputs[0], "--engine", "dask", "-o", str(tmp_path / "out")], monkeypatch, capsys)
     assert code == 1 and "pip install 'stance[dask]'" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_blocks_repeated_across_articles_are_dropped_on_the_cluster_as_locally(client, bundle, tmp_path):
+    from stance.engine_dask import profile_dask
+
+    box = "Sign up for our weekly briefing on research labs, chips and the people who fund them."
+    bodies = ["The lab said its new model had been trained on licensed data only, a claim outside researchers "
+              "could not check because the data set was never released.",
+              "Engineers described a rushed launch in which safety reviews were cut short to meet a date set by "
+              "the sales team rather than by the researchers.",
+              "A university group rebuilt the system from the published paper and found it far less capable than "
+              "the demonstration had suggested.",
+              "Regulators asked the company how it tested the model before release, and it answered with a list "
+              "of internal benchmarks it declined to publish."]
+    corpus = tmp_path / "news.jsonl"
+    corpus.write_text("".join(json.dumps({"id": f"a{i}", "outlet": "Ledger", "text": f"{body}\n\n{box}"}) + "\n"
+                              for i, body in enumerate(bodies)), encoding="utf-8")
+    run = profile_dask([str(corpus)], tmp_path / "out", client=client, target_bytes=200)
+    assert run.partitions > 1  # the counts must cross partitions to find the repeated box
+    local, _ = local_run(bundle, [str(corpus)])
+    kept, _ = local_run(bundle, [str(corpus)], keep_boilerplate=True)
+    profiles = read_parts(tmp_path / "out")
+    assert profiles == local
+    assert [p["n_passages"] for p in profiles] == [1] * 4 and [p["n_passages"] for p in kept] == [2] * 4

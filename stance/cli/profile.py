@@ -127,7 +127,7 @@ def profile(
         raise typer.Exit(2)
     if engine == "dask":
         _profile_dask(inputs, output, model, plots, workers, resume, quiet, batch_size, max_words, errors, scheduler,
-                      part_format, read_options(text_field, id_field, encoding))
+                      part_format, read_options(text_field, id_field, encoding), keep_boilerplate)
         return
     if scheduler is not None or part_format != "jsonl":
         err("stance: error: --scheduler and --part-format need --engine dask")
@@ -180,7 +180,7 @@ def profile(
 
 
 def _profile_dask(inputs, output, model, plots, workers, resume, quiet, batch_size, max_words, errors, scheduler,
-                  part_format, options) -> None:
+                  part_format, options, keep_boilerplate: bool = False) -> None:
     from ..engine_dask import profile_dask
 
     if output is None:
@@ -200,7 +200,7 @@ def _profile_dask(inputs, output, model, plots, workers, resume, quiet, batch_si
     try:
         run = profile_dask(inputs, output, model=model, scheduler=scheduler, workers=workers, options=options,
                            fmt=part_format, batch_size=batch_size, max_words=max_words, resume=resume,
-                           on_progress=bar)
+                           on_progress=bar, keep_boilerplate=keep_boilerplate)
     except KeyboardInterrupt:
         run = None
     finally:
