@@ -183,7 +183,7 @@ def _read_text(path: Path, rel: str, options: ReadOptions) -> Article:
             body = "\n".join(lines[1:])
     body = body.strip("\n")
     if not body.strip():
-        raise InputError(str(path), "no article text")
+        raise InputError(str(path), "no article text", kind="empty", article_id=header.get("id") or rel)
     known = {k: header.pop(k, None) for k in ("outlet", "date", "url")}
     art_id = header.pop("id", None) or rel
     return Article(id=art_id, text=body, title=title, meta=header, source=str(path), **known)
@@ -303,7 +303,7 @@ def _read_html(path: Path, rel: str, options: ReadOptions) -> Article:
     parser._flush()
     text = "\n\n".join(parser.blocks)
     if not text.strip():
-        raise InputError(str(path), "no visible article text in the HTML")
+        raise InputError(str(path), "no visible article text in the HTML", kind="empty", article_id=rel)
     m = parser.meta
     title = m.get("og:title") or parser.h1 or html.unescape(parser.title.strip()) or None
     date = m.get("article:published_time") or m.get("date") or m.get("pubdate")
@@ -316,16 +316,18 @@ def _read_html(path: Path, rel: str, options: ReadOptions) -> Article:
 def _record_to_article(rec: Any, source: str, options: ReadOptions) -> Article:
     if not isinstance(rec, dict):
         raise InputError(source, f"expected an object with a {options.text_field!r} field, got {type(rec).__name__}")
+    raw_id = rec.get(options.id_field)
+    given_id = str(raw_id) if raw_id not in (None, "") and raw_id == raw_id else None
     text = rec.get(options.text_field)
     if text is None or (isinstance(text, float) and text != text):
         fields = ", ".join(list(rec)[:8])
-        raise InputError(source, f"record has no {options.text_field!r} field (fields: {fields}); pass --text-field")
+        raise InputError(source, f"record has no {options.text_field!r} field (fields: {fields}); pass --text-field",
+                         article_id=given_id)
     if not isinstance(text, str):
-        raise InputError(source, f"field {options.text_field!r} is not text")
+        raise InputError(source, f"field {options.text_field!r} is not text", article_id=given_id)
     if not text.strip():
-        raise InputError(source, f"field {options.text_field!r} is empty")
-    raw_id = rec.get(options.id_field)
-    art_id = str(raw_id) if raw_id not in (None, "") else content_id(text)
+        raise InputError(source, f"field {options.text_field!r} is empty", kind="empty", article_id=given_id)
+    art_id = given_id or content_id(text)
     known = {k: (str(rec[k]) if rec.get(k) not in (None, "") else None) for k in KNOWN_FIELDS}
     meta = {k: v for k, v in rec.items() if k not in {options.text_field, options.id_field, *KNOWN_FIELDS}}
     return Article(id=art_id, text=text.replace("\r\n", "\n"), meta=meta, source=source, **known)
@@ -373,11 +375,13 @@ def _read_csv(path: Path, options: ReadOptions, report) -> Iterator[Article]:
         if reader.fieldnames is None:
             raise InputError(str(path), "empty CSV file")
         try:
+            start = reader.line_num + 1  # a record's first line (reader.line_num is its last)
             for rec in reader:
                 try:
-                    yield _record_to_article(rec, f"{path}:{reader.line_num}", options)
+                    yield _record_to_article(rec, f"{path}:{start}", options)
                 except InputError as err:
                     report(err)
+                start = reader.line_num + 1
         except UnicodeDecodeError:
             raise InputError(f"{path}:{reader.line_num}", f"not valid {options.encoding} text; pass --encoding") from None
         except csv.Error as exc:

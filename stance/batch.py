@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
 import time
 from collections import Counter, deque
 from dataclasses import asdict, dataclass, field
@@ -90,7 +91,7 @@ class ErrorReport:
             self._fh.flush()
 
     def __call__(self, error: InputError) -> None:
-        self.add(Failure(None, error.source, "unreadable", error.reason))
+        self.add(Failure(error.article_id, error.source, error.kind, error.reason))
 
     def close(self) -> None:
         if self._fh is not None:
@@ -347,6 +348,19 @@ def _init_worker(model_path: str, max_words: int) -> None:
     task, because an initializer that raises makes the pool restart workers forever."""
     from .model.bundle import load_bundle
 
+    # Ctrl-C is the parent's to handle: it stops the pool. Workers that caught it too would each
+    # print a traceback, and the semaphores of a worker dying mid-task leak.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # tqdm (progress bars inside model loading) would make a multiprocessing lock here; a worker
+    # stopped by Pool.terminate() never frees it, and Python warns of "leaked semaphore objects".
+    try:
+        import threading
+
+        from tqdm import tqdm
+
+        tqdm.set_lock(threading.RLock())
+    except ImportError:
+        pass
     # Parallelism comes from the worker processes; the tokenizer's and BLAS's own threads would
     # compete with them for the same cores.
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
@@ -451,5 +465,15 @@ def profile_batch(bundle, articles: Iterable[Article], writer, errors: ErrorRepo
     return stats
 
 
-def default_workers() -> int:
-    return os.cpu_count() or 1
+SMALL_RUN = 64  # articles: fewer run faster in this process than in workers that each load the model first
+
+
+def default_workers(total: int | None, batch_size: int = DEFAULT_BATCH_SIZE) -> int:
+    """Workers for `total` articles (None: not countable): one for a small run, else no more than
+    there are chunks to hand out, and no more than the CPUs."""
+    cpus = os.cpu_count() or 1
+    if total is None:
+        return cpus
+    if total < SMALL_RUN:
+        return 1
+    return max(1, min(cpus, -(-total // batch_size)))

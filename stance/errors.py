@@ -15,9 +15,11 @@ class InputError(StanceError):
 
     exit_code = 2
 
-    def __init__(self, source: str, reason: str):
+    def __init__(self, source: str, reason: str, kind: str = "unreadable", article_id: str | None = None):
         self.source = source
         self.reason = reason
+        self.kind = kind  # "empty" (no text) or "unreadable", as in the profile error report
+        self.article_id = article_id  # when the record names one
         super().__init__(f"{source}: {reason}")
 
 
@@ -31,3 +33,9 @@ class LabelStoreError(StanceError):
 
 class ModelError(StanceError):
     exit_code = 3
+
+
+class ShippedDataError(StanceError):
+    """A command was about to write into stance's shipped data (labels/, models/, seeds/)."""
+
+    exit_code = 2

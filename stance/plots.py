@@ -110,7 +110,9 @@ def _short(text: str, limit: int) -> str:
 
 
 def plot_profile(profile, path, formats=("png",)):
-    """One article: each frame's word share (bar) and expected share with its 95% interval (whisker)."""
+    """One article, two measures per frame: the bar is `share` (words in passages whose probability
+    reaches the frame's threshold: what report tables use); the dot is `expected` (probability-weighted
+    words), with its 95% interval. They differ when many passages sit near the threshold."""
     plt = _plt()
     frames = list(profile.frames)
     colors = frame_colors(frames)
@@ -118,12 +120,11 @@ def plot_profile(profile, path, formats=("png",)):
     shares = [profile.frames[f].share for f in frames] + [profile.none_share]
     fig, ax = plt.subplots(figsize=(6.5, 0.5 * len(labels) + 1.6))
     y = np.arange(len(labels))[::-1]
-    ax.barh(y, shares, color=[colors[f] for f in frames] + [colors["none"]], height=0.6, label="share of words tagged")
+    ax.barh(y, shares, color=[colors[f] for f in frames] + [colors["none"]], height=0.6)
     exp = np.array([profile.frames[f].expected for f in frames])
     lo = np.array([profile.frames[f].lo for f in frames])
     hi = np.array([profile.frames[f].hi for f in frames])
-    ax.errorbar(exp, y[:-1], xerr=[exp - lo, hi - exp], fmt="o", color="black", ms=4, capsize=3, lw=1,
-                label="expected share, 95% interval")
+    ax.errorbar(exp, y[:-1], xerr=[exp - lo, hi - exp], fmt="o", color="black", ms=4, capsize=3, lw=1)
     for yi, s in zip(y, shares):
         ax.text(min(s + 0.01, 0.93), yi + 0.32, f"{s:.0%}", va="center", fontsize=8)
     ax.set_yticks(y, labels)
@@ -132,7 +133,14 @@ def plot_profile(profile, path, formats=("png",)):
     ax.set_xlabel(f"share of the article's {profile.n_words:,} words ({profile.n_passages} passages)")
     where = " \u00b7 ".join(x for x in (profile.outlet, profile.date) if x)
     ax.set_title(_short(profile.title or profile.article_id, 70) + (f"\n{where}" if where else ""), fontsize=10)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7, frameon=False)
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [Patch(facecolor="#999999", label="bar: share of words in passages tagged with the frame "
+                                                "(what report tables use)"),
+               Line2D([], [], marker="o", color="black", ms=4, lw=1,
+                      label="dot: expected share from the probabilities, line: its 95% interval")]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1, fontsize=7, frameon=False)
     ax.grid(axis="x", alpha=0.3)
     return _save(fig, path, formats)
 
@@ -200,14 +208,17 @@ def plot_article_heatmap(rows, frames, path, n_total, measure="share", formats=(
 
 
 def _period_position(label: str) -> float:
-    """"2024" -> 2024.0, "2024-03" -> 2024 + 2/12: periods sit at their place in time, gaps stay gaps."""
-    year, _, month = label.partition("-")
-    return int(year) + (int(month) - 1) / 12 if month else float(year)
+    """"2024" -> 2024.0, "2024-Q2" -> 2024.25, "2024-03" -> 2024 + 2/12: periods sit at their place in
+    time, gaps stay gaps."""
+    year, _, part = label.partition("-")
+    if part.startswith("Q"):
+        return int(year) + (int(part[1:]) - 1) / 4
+    return int(year) + (int(part) - 1) / 12 if part else float(year)
 
 
-def plot_shares_over_time(periods, frames, path, unit, ylabel, formats=("png", "svg")):
-    """One line per frame over time (dashed grey: no frame), with a shaded 95% t interval
-    (periods of one article have none)."""
+def plot_shares_over_time(periods, frames, path, unit, ylabel, left_out="", formats=("png", "svg")):
+    """One line per frame over time (dashed grey: no frame), with a shaded 95% t interval across the
+    period's articles. The caller passes only periods with enough articles for an interval."""
     plt = _plt()
     colors = frame_colors(frames)
     x = np.array([_period_position(p.group) for p in periods])
@@ -229,7 +240,8 @@ def plot_shares_over_time(periods, frames, path, unit, ylabel, formats=("png", "
     ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
     ax.set_ylabel(ylabel)
     counts = [p.n_articles for p in periods]
-    ax.set_xlabel(f"{unit} ({min(counts):,}\u2013{max(counts):,} articles per {unit})")
+    spread = f"{min(counts):,} articles" if min(counts) == max(counts) else f"{min(counts):,} to {max(counts):,} articles"
+    ax.set_xlabel(f"{unit} ({spread} per {unit}; {sum(counts):,} in all)" + (f"\n{left_out}" if left_out else ""))
     ax.set_title(f"Frames over time by {unit}; shading: 95% t interval across articles", fontsize=10)
     ax.legend(fontsize=8, ncol=len(frames) + 1, loc="lower left", bbox_to_anchor=(0, 1.08), frameon=False)
     ax.grid(alpha=0.3)

@@ -31,6 +31,8 @@ HEATMAP_ROWS = 60  # articles shown in the heatmap (a fixed-seed random sample b
 EVIDENCE_PER_FRAME = 5
 MAX_GROUPS_PLOTTED = 12
 NO_VALUE = "(unknown)"
+MIN_PER_PERIOD = 5  # articles a period needs to be drawn over time (fewer gives no usable interval)
+MIN_COVERED = 0.8  # share of the dated articles the chosen period must keep
 
 
 class ReportError(StanceError):
@@ -84,6 +86,9 @@ class Report:
     heatmap: list[HeatmapRow]
     evidence: dict[str, list[dict[str, Any]]]  # frame -> strongest passages across the corpus
     dominant_counts: dict[str, int] = field(default_factory=dict)
+    n_undated: int = 0  # articles without a readable date (not in the over-time view)
+    n_thin_periods: int = 0  # dated articles in periods under MIN_PER_PERIOD articles (not drawn)
+    time_note: str | None = None  # why there is no over-time view, when there is none
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -109,9 +114,7 @@ def iter_profiles(paths: Iterable[str | Path]) -> Iterator[Profile]:
         path = Path(path)
         if not path.exists():
             raise ReportError(f"{path}: no such file; pass the JSON Lines output of `stance profile`")
-        if path.suffix.lower() not in {".jsonl", ".ndjson"}:
-            raise ReportError(f"{path}: the report reads JSON Lines profiles (evidence is not in CSV or Parquet); "
-                              "run `stance profile ... -o profiles.jsonl`")
+        _check_json_lines(path)
         with open(path, encoding="utf-8") as fh:
             for lineno, line in enumerate(fh, 1):
                 if not line.strip():
@@ -121,6 +124,18 @@ def iter_profiles(paths: Iterable[str | Path]) -> Iterator[Profile]:
                 except (ValueError, KeyError, TypeError):
                     raise ReportError(f"{path}:{lineno}: not a stance profile; if a run was interrupted, "
                                       "finish it with `stance profile --resume -o` the same file") from None
+
+
+def _check_json_lines(path: Path) -> None:
+    """Judge a profiles file by its content, not its name (profiles.json, .txt are fine)."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    first = head.lstrip()[:1]
+    if first == b"{" or not head.strip():
+        return
+    kind = "Parquet" if head.startswith(b"PAR1") else "a JSON array" if first == b"[" else "CSV or other text"
+    raise ReportError(f"{path}: looks like {kind}, not JSON Lines profiles (one JSON object per line; evidence "
+                      "is not in CSV or Parquet); run `stance profile ... -o profiles.jsonl`")
 
 
 # --- grouping ---------------------------------------------------------------------------
@@ -145,12 +160,24 @@ def year_month(date: str | None) -> tuple[int, int] | None:
     return None
 
 
+def article_period(profile: Profile) -> tuple[int, int] | None:
+    """(year, month) from the article's date; (year, 0) when the record only has a `year` field."""
+    ym = year_month(profile.date)
+    if ym is not None:
+        return ym
+    try:
+        year = int(str(profile.meta.get("year", "")).strip())
+    except ValueError:
+        return None
+    return (year, 0) if 1000 <= year <= 9999 else None
+
+
 def group_key(profile: Profile, by: str) -> str | None:
     """The group of a profile: outlet, year, month, any other profile field, or a field of the
     article's record (kept in `meta`). None when the profile has no such field."""
     if by in TIME_GROUPS:
-        ym = year_month(profile.date)
-        if ym is None:
+        ym = article_period(profile)
+        if ym is None or (by == "month" and ym[1] == 0):
             return None
         return f"{ym[0]:04d}" if by == "year" else f"{ym[0]:04d}-{ym[1]:02d}"
     if by in Profile.__dataclass_fields__ and by not in ("frames", "meta"):
@@ -184,6 +211,11 @@ class _Sums:
             self.s[i] += v
             self.ss[i] += v * v
 
+    def merge(self, other: "_Sums") -> None:
+        self.n += other.n
+        self.s = [a + b for a, b in zip(self.s, other.s)]
+        self.ss = [a + b for a, b in zip(self.ss, other.ss)]
+
     def row(self, group: str, columns: list[str]) -> GroupRow:
         from scipy.stats import t
 
@@ -215,7 +247,7 @@ def build_report(profiles: Iterable[Profile], by: str = "outlet", measure: str =
     sample: list[HeatmapRow] = []
     rng = random.Random(0)
     evidence: dict[str, list] = {}
-    n = 0
+    n = n_undated = 0
     for profile in profiles:
         if frames is None:
             frames = list(profile.frames)
@@ -230,9 +262,11 @@ def build_report(profiles: Iterable[Profile], by: str = "outlet", measure: str =
         values = values_of(profile, measure, columns)
         key = group_key(profile, by)
         groups.setdefault(key if key is not None else NO_VALUE, _Sums(len(columns))).add(values)
-        ym = year_month(profile.date)
+        ym = article_period(profile)
         if ym is not None:
             months.setdefault(ym, _Sums(len(columns))).add(values)
+        else:
+            n_undated += 1
         row = HeatmapRow(_label(profile), {f: getattr(profile.frames[f], measure) for f in frames}, profile.dominant)
         if len(sample) < heatmap_rows:  # reservoir sample: every article equally likely
             sample.append(row)
@@ -242,7 +276,7 @@ def build_report(profiles: Iterable[Profile], by: str = "outlet", measure: str =
                 sample[k] = row
         for f in frames:
             for ev in profile.frames[f].evidence:
-                item = (ev.probability, -n, {"article_id": profile.article_id, "title": profile.title,
+                item = (ev.probability, -n, -ev.index, {"article_id": profile.article_id, "title": profile.title,
                                               "outlet": profile.outlet, "date": profile.date, "index": ev.index,
                                               "probability": ev.probability, "snippet": ev.snippet})
                 heap = evidence[f]
@@ -257,29 +291,36 @@ def build_report(profiles: Iterable[Profile], by: str = "outlet", measure: str =
         rows.sort(key=lambda r: (r.group == NO_VALUE, r.group))
     else:
         rows.sort(key=lambda r: (r.group == NO_VALUE, -r.n_articles, r.group))
-    over_time, unit = _over_time(months, columns)
+    over_time, unit, thin, note = _over_time(months, columns)
     order = {f: i for i, f in enumerate(frames + ["none"])}
     sample.sort(key=lambda h: (order[h.dominant], -h.values.get(h.dominant, 0.0), h.label))
     return Report(by=by, measure=measure, frames=frames, columns=columns, n_articles=n, model_ids=sorted(model_ids),
                   groups=rows, over_time=over_time, time_unit=unit, heatmap=sample,
-                  evidence={f: [item[2] for item in sorted(evidence[f], reverse=True)] for f in frames},
-                  dominant_counts=dominant)
+                  evidence={f: [item[-1] for item in sorted(evidence[f], key=lambda i: i[:-1], reverse=True)]
+                            for f in frames},
+                  dominant_counts=dominant, n_undated=n_undated, n_thin_periods=thin, time_note=note)
 
 
-def _over_time(months: dict[tuple[int, int], _Sums], columns: list[str]) -> tuple[list[GroupRow], str | None]:
-    """By month when the dates span three years or less, else by year; nothing for one period."""
-    if len(months) < 2:
-        return [], None
-    first, last = min(months), max(months)
-    if (last[0] - first[0]) * 12 + last[1] - first[1] < 36:
-        return [months[ym].row(f"{ym[0]:04d}-{ym[1]:02d}", columns) for ym in sorted(months)], "month"
-    years: dict[int, _Sums] = {}
-    for (y, _), s in months.items():
-        acc = years.setdefault(y, _Sums(len(columns)))
-        acc.n += s.n
-        acc.s = [a + b for a, b in zip(acc.s, s.s)]
-        acc.ss = [a + b for a, b in zip(acc.ss, s.ss)]
-    return [years[y].row(f"{y:04d}", columns) for y in sorted(years)], "year"
+def _over_time(months: dict[tuple[int, int], _Sums], columns: list[str]
+               ) -> tuple[list[GroupRow], str | None, int, str | None]:
+    """Frame shares per period: the finest of month, quarter and year whose periods of at least
+    MIN_PER_PERIOD articles are two or more and hold MIN_COVERED of the dated articles. Periods with
+    fewer articles are left out (counted). Returns rows, unit, articles left out, and a note when
+    there is no usable period."""
+    dated = sum(s.n for s in months.values())
+    year_only = any(m == 0 for _, m in months)  # some records give only a year
+    for unit in ("year",) if year_only else ("month", "quarter", "year"):
+        periods: dict[str, _Sums] = {}
+        for (y, m), s in months.items():
+            label = {"month": f"{y:04d}-{m:02d}", "quarter": f"{y:04d}-Q{(m - 1) // 3 + 1}", "year": f"{y:04d}"}[unit]
+            periods.setdefault(label, _Sums(len(columns))).merge(s)
+        kept = {p: s for p, s in periods.items() if s.n >= MIN_PER_PERIOD}
+        covered = sum(s.n for s in kept.values())
+        if len(kept) >= 2 and covered >= MIN_COVERED * dated:
+            return [kept[p].row(p, columns) for p in sorted(kept)], unit, dated - covered, None
+    note = (f"No trend over time: {dated:,} dated article(s), and no split into months, quarters or years gives "
+            f"two or more periods of at least {MIN_PER_PERIOD} articles.")
+    return [], None, dated, note
 
 
 def _label(profile: Profile) -> str:
@@ -341,13 +382,13 @@ def write_report(report: Report, out_dir: Path) -> list[Path]:
     table_md = out_dir / f"shares_by_{slug}.md"
     table_md.write_text(describe(report) + "\n\n" + table_markdown(report, report.groups), encoding="utf-8")
     written += [table_csv, table_md]
-    figures: list[tuple[str, Path]] = []
+    figures: list[tuple[str | None, Path]] = []  # (heading, png); None: shown under the table above it
     shown = report.groups[:MAX_GROUPS_PLOTTED]
     note = f" ({len(shown)} largest of {len(report.groups)})" if len(report.groups) > len(shown) else ""
     png = plots.plot_group_shares(shown, report.columns, report.frames, out_dir / f"shares_by_{slug}",
                                   title=f"Frame {_name(report.measure)} by {report.by}{note}",
                                   ylabel=_axis_label(report.measure), formats=("png", "svg"))
-    figures.append((f"Frame {_name(report.measure)} by {report.by}", png[0]))
+    figures.append((None, png[0]))
     written += png
     if report.heatmap:
         png = plots.plot_article_heatmap(report.heatmap, report.frames, out_dir / "heatmap", n_total=report.n_articles,
@@ -357,13 +398,23 @@ def write_report(report: Report, out_dir: Path) -> list[Path]:
     if report.over_time:
         png = plots.plot_shares_over_time(report.over_time, report.frames, out_dir / "over_time",
                                           unit=report.time_unit, ylabel=_axis_label(report.measure),
-                                          formats=("png", "svg"))
+                                          left_out=_time_left_out(report), formats=("png", "svg"))
         figures.append((f"Frame {_name(report.measure)} over time (by {report.time_unit})", png[0]))
         written += png
     page = out_dir / "report.html"
     page.write_text(render_html(report, figures), encoding="utf-8")
     written.append(page)
     return written
+
+
+def _time_left_out(report: Report) -> str:
+    """What the over-time view does not show, in words ("" when it shows every article)."""
+    parts = []
+    if report.n_thin_periods:
+        parts.append(f"{report.n_thin_periods:,} in {report.time_unit}s with fewer than {MIN_PER_PERIOD} articles")
+    if report.n_undated:
+        parts.append(f"{report.n_undated:,} undated")
+    return f"not shown: {' and '.join(parts)} article(s)" if parts else ""
 
 
 def _name(measure: str) -> str:
@@ -399,11 +450,21 @@ blockquote {{ margin: 0.4em 0 1em 0; padding: 0.3em 0.8em; border-left: 4px soli
 {_html_table(report, report.groups)}"""]
     for title, png in figures:
         data = base64.b64encode(Path(png).read_bytes()).decode("ascii")
-        parts.append(f'<h2>{e(title)}</h2>\n<img alt="{e(title)}" src="data:image/png;base64,{data}">')
-    if report.over_time and report.by != report.time_unit:
-        parts.append(f"<h2>Frame {e(_name(report.measure))} by {e(report.time_unit or '')}</h2>\n"
-                     + _html_table(report, report.over_time, first=report.time_unit or ""))
-    parts.append("<h2>Strongest evidence per frame</h2>")
+        alt = title or "the table above as a bar chart"
+        parts.append((f"<h2>{e(title)}</h2>\n" if title else "")
+                     + f'<img alt="{e(alt)}" src="data:image/png;base64,{data}">')
+    if report.over_time:
+        left_out = _time_left_out(report)
+        if left_out:
+            parts.append(f'<p class="meta">Over time, {e(left_out)}.</p>')
+        if report.by != report.time_unit:
+            parts.append(f"<h3>Frame {e(_name(report.measure))} by {e(report.time_unit or '')} (table)</h3>\n"
+                         + _html_table(report, report.over_time, first=report.time_unit or ""))
+    elif report.time_note:
+        parts.append(f"<h2>Over time</h2>\n<p>{e(report.time_note)}"
+                     + (f" {report.n_undated:,} article(s) have no date." if report.n_undated else "") + "</p>")
+    parts.append("<h2>Strongest evidence per frame</h2>\n<p class=\"meta\">Passage numbers count from 0, as "
+                 "<code>index</code> in the profiles and <code>stance segment</code>.</p>")
     for f in report.frames:
         parts.append(f'<h3><span class="swatch" style="background:{colors[f]}"></span>{e(pretty(f))}</h3>')
         if not report.evidence.get(f):
@@ -412,7 +473,7 @@ blockquote {{ margin: 0.4em 0 1em 0; padding: 0.3em 0.8em; border-left: 4px soli
             where = " \u00b7 ".join(e(str(x)) for x in (ev.get("title") or ev["article_id"], ev.get("outlet"),
                                                            ev.get("date")) if x)
             parts.append(f'<blockquote style="border-color:{colors[f]}">{e(ev["snippet"])}'
-                         f'<div class="meta">p = {ev["probability"]:.2f} \u00b7 passage {ev["index"] + 1} of {where}'
+                         f'<div class="meta">p = {ev["probability"]:.2f} \u00b7 passage {ev["index"]} of {where}'
                          "</div></blockquote>")
     parts.append("</body></html>\n")
     return "\n".join(parts)
@@ -432,3 +493,17 @@ def _html_table(report: Report, rows: list[GroupRow], first: str | None = None) 
 
 def render_markdown(report: Report) -> str:
     return describe(report) + "\n\n" + table_markdown(report, report.groups)
+
+
+def render_text(report: Report, width: int = 80) -> str:
+    """The table for a terminal narrower than the Markdown table: one block per group, wrapped."""
+    import textwrap
+
+    from .plots import pretty
+
+    lines = textwrap.wrap(describe(report), width) + [""]
+    for r in report.groups:
+        lines.append(f"{r.group}: {r.n_articles:,} article{'' if r.n_articles == 1 else 's'}")
+        cells = [f"{pretty(c) if c != 'none' else 'no frame'} {_cell(r, c)}" for c in report.columns]
+        lines += textwrap.wrap(" \u00b7 ".join(cells), width, initial_indent="  ", subsequent_indent="  ")
+    return "\n".join(lines) + "\n"

@@ -1,8 +1,13 @@
 """Batch profiling: input order with workers, the error report, resume after a torn line, CSV/Parquet,
 and the exit codes of `stance profile`."""
 
+import csv
 import json
+import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -10,7 +15,7 @@ from typer.testing import CliRunner
 
 import stance
 from stance.articles import iter_articles
-from stance.batch import ErrorReport, prepare_resume, profile_batch
+from stance.batch import SMALL_RUN, ErrorReport, default_workers, prepare_resume, profile_batch
 from stance.cli.main import app, main
 from stance.paths import shipped_root
 
@@ -83,7 +88,7 @@ def test_bad_articles_go_to_the_error_report_and_the_batch_goes_on(tmp_path, cor
     assert [r["article_id"] for r in read_jsonl(out)] == ["art-00", "art-01", "art-02"]
     errors = read_jsonl(tmp_path / "profiles.errors.jsonl")
     kinds = {(e["article_id"], e["kind"]) for e in errors}
-    assert kinds == {(None, "unreadable"), (None, "unreadable"), ("headings", "no_passages"), ("huge", "too_long")}
+    assert kinds == {(None, "unreadable"), ("blank", "empty"), ("headings", "no_passages"), ("huge", "too_long")}
     assert len(errors) == 4
     assert any(e["source"].endswith("mixed.jsonl:2") for e in errors)
     assert "4 articles not profiled" in result.output
@@ -159,3 +164,57 @@ def test_exit_codes(tmp_path, monkeypatch, corpus):
     with pytest.raises(SystemExit) as exc:
         main()
     assert exc.value.code == 1 and out.read_text(encoding="utf-8") == "x\n"  # not overwritten
+
+
+def test_csv_errors_name_the_record_first_line_its_id_and_empty_kind(tmp_path, corpus):
+    good = read_jsonl(corpus)[0]
+    table = tmp_path / "articles.csv"
+    with open(table, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "text"])
+        w.writerow([good["id"], good["text"]])  # spans several lines (paragraphs)
+        w.writerow(["no-text", ""])
+    first_line_of_bad = 2 + good["text"].count("\n") + 1
+    out = tmp_path / "p.jsonl"
+    result = run(["profile", str(table), "-o", str(out), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    (error,) = read_jsonl(tmp_path / "p.errors.jsonl")
+    assert error["kind"] == "empty" and error["article_id"] == "no-text"
+    assert error["source"] == f"{table}:{first_line_of_bad}"
+
+
+def test_summary_line_counts_profiled_articles_only(tmp_path):
+    bad = tmp_path / "one.jsonl"
+    bad.write_text(json.dumps({"id": "h", "text": "# Heading only"}) + "\n", encoding="utf-8")
+    result = run(["profile", str(bad), "--workers", "1"])
+    assert "profiled 0 articles in" in result.output and "articles/s" not in result.output
+    assert "1 article not profiled" in result.output
+
+
+def test_default_workers_follow_the_input_size():
+    cpus = os.cpu_count() or 1
+    assert default_workers(5) == 1 and default_workers(SMALL_RUN - 1) == 1
+    assert default_workers(None) == cpus  # not countable: as many as there are CPUs
+    assert default_workers(10_000, batch_size=128) == min(cpus, 79)
+    assert default_workers(200, batch_size=128) == min(cpus, 2)
+
+
+def test_ctrl_c_with_workers_says_how_to_resume_and_leaks_nothing(tmp_path):
+    paragraph = ("The lab said its new model was trained on public data, and critics asked the company to "
+                 "publish the weights so that outside researchers could check the claims. ")
+    corpus = tmp_path / "many.jsonl"
+    with open(corpus, "w", encoding="utf-8") as fh:
+        for i in range(4000):
+            fh.write(json.dumps({"id": f"a{i}", "text": (paragraph * (1 + i % 3) + "\n\n") * 3}) + "\n")
+    out = tmp_path / "p.jsonl"
+    proc = subprocess.Popen([sys.executable, "-m", "stance", "profile", str(corpus), "-o", str(out), "-w", "2",
+                             "--batch-size", "16"], stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None and (not out.exists() or out.stat().st_size == 0):
+        time.sleep(0.2)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "--resume" in stderr and "interrupted" in stderr
+    assert "leaked" not in stderr and "Traceback" not in stderr

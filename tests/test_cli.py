@@ -5,12 +5,12 @@ import sys
 
 import pytest
 
-COMMANDS = ["segment", "label", "labels", "agreement", "adjudicate", "export", "import", "train", "evaluate", "tag",
+COMMANDS = ["init", "segment", "label", "labels", "agreement", "adjudicate", "export", "import", "train", "evaluate", "tag",
             "distill", "profile", "report"]
 
 
-def run(*args):
-    return subprocess.run([sys.executable, "-m", "stance", *args], capture_output=True, text=True)
+def run(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "stance", *args], capture_output=True, text=True, env=env)
 
 
 def test_version():
@@ -23,6 +23,19 @@ def test_every_command_has_help(command):
     r = run(command, "--help")
     assert r.returncode == 0, r.stderr
     assert "Usage:" in r.stdout and len(r.stdout) > 200
+
+
+@pytest.mark.parametrize("command", ["", *COMMANDS, "labels stats"])
+def test_help_fits_80_columns_and_says_what_it_means(command):
+    import os
+    r = run(*command.split(), "--help", env={**os.environ, "COLUMNS": "80"})
+    assert r.returncode == 0, r.stderr
+    text = r.stdout
+    assert max(map(len, text.splitlines())) <= 80
+    assert "<bool>" not in text and "<path>" not in text and "<int" not in text
+    assert "{" not in text.splitlines()[0]  # usage line: INPUTS..., not {inputs}...
+    if command in ("", "distill"):
+        assert "stance[distill]" in text  # square brackets are text, not markup
 
 
 def test_help_does_not_import_heavy_libraries():

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import IO, Iterator, Optional
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from ..articles import ReadOptions
 from ..errors import InputError
@@ -19,7 +20,76 @@ TextFieldOpt = typer.Option("text", "--text-field", help="Field holding the arti
 IdFieldOpt = typer.Option("id", "--id-field", help="Field holding the article id in record inputs.")
 EncodingOpt = typer.Option("utf-8", "--encoding", help="Text encoding of the input files.")
 CodebookOpt = typer.Option(None, "--codebook", help="Codebook TOML file (default: the shipped framing codebook).")
-ModelOpt = typer.Option(None, "--model", "-m", help="Model bundle folder (default: the shipped default model).")
+ModelOpt = typer.Option(None, "--model", "-m", metavar="DIR|NAME",
+                        help="Model bundle folder, or the name of a model in the project (default: the shipped "
+                             "default model).")
+ProjectOpt = typer.Option(None, "--project", metavar="DIR",
+                          help="Project folder for your labels, models and outputs (default: $STANCE_PROJECT, "
+                               "else the nearest stance.toml at or above here, else the per-user data folder).")
+LabelsDirOpt = typer.Option(None, "--labels-dir", metavar="DIR",
+                            help="Folder of annotator files (default: the project's labels/annotations; "
+                                 "'shipped': the gold corpus that ships with stance, read-only).")
+
+
+class Command(TyperCommand):
+    """Help as a researcher reads it on an 80-column terminal: `INPUTS...` in the usage line, one
+    metavar per option (`FILE`, `N`), nothing for a flag. Typer's own plain help writes `{inputs}...`
+    and `<path>`, `<int range>`; its Rich help eats `[brackets]` as markup."""
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for p in self.get_params(ctx):
+            if p.param_type_name == "argument":
+                pieces.append(_argument_name(p) if p.required else f"[{_argument_name(p)}]")
+        return pieces
+
+    def format_options(self, ctx, formatter) -> None:
+        args, opts = [], []
+        for p in self.get_params(ctx):
+            record = p.get_help_record(ctx)
+            if record is None:
+                continue
+            if p.param_type_name == "argument":
+                args.append((_argument_name(p), record[1]))
+            else:
+                opts.append((_option_name(p, ctx), record[1]))
+        for title, rows in (("Arguments", args), ("Options", opts)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows, col_max=26)
+
+
+class Group(TyperGroup):
+    """Lists each command with its whole first sentence, wrapped (click cuts it at one line)."""
+
+    def format_commands(self, ctx, formatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit=200)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _argument_name(p) -> str:
+    return (p.metavar or p.name.upper()) + ("..." if p.nargs != 1 else "")
+
+
+def _option_name(p, ctx) -> str:
+    names = ", ".join(sorted(p.opts, key=len))
+    if p.secondary_opts:
+        names += " / " + ", ".join(p.secondary_opts)
+    if p.is_flag or p.count:
+        return names
+    if p.metavar:
+        return f"{names} {p.metavar}"
+    kind = p.display_type(ctx).strip("<>") if hasattr(p, "display_type") else ""
+    return f"{names} {_TYPE_METAVARS.get(kind, kind.upper() or 'VALUE')}"
+
+
+_TYPE_METAVARS = {"path": "PATH", "int": "N", "int range": "N", "float": "X", "float range": "X", "str": "TEXT"}
 
 
 def read_options(text_field: str, id_field: str, encoding: str) -> ReadOptions:

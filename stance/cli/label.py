@@ -22,19 +22,24 @@ from ..labeling.session import (Item, Member, Session, Terminal, items_from_arti
 from ..labeling.store import LabelStore, check_annotator, current_labels, gold_labels
 from ..labeling.suggest import ORDERS, load_lexicon_suggester, load_model_suggester, order_items
 from ..passages import normalize
-from ..paths import DEFAULT_ANNOTATIONS_DIR
-from .common import (CodebookOpt, EncodingOpt, IdFieldOpt, InputsArg, OutOpt, ProblemLog, TextFieldOpt, err,
+from ..paths import find_project, labels_dir as resolve_labels_dir
+from .common import (CodebookOpt, Command, EncodingOpt, Group, IdFieldOpt, InputsArg, LabelsDirOpt, OutOpt, ProblemLog,
+                     ProjectOpt, TextFieldOpt, err,
                      output_stream, read_options)
 
-LabelsDirOpt = typer.Option(None, "--labels-dir",
-                            help=f"Folder of annotator files (default: {DEFAULT_ANNOTATIONS_DIR}).")
-AnnotatorOpt = typer.Option(..., "--annotator", "-a", help="Your name; your answers go to <labels-dir>/<name>.jsonl.")
+AnnotatorOpt = typer.Option(..., "--annotator", "-a", metavar="NAME",
+                            help="Your name; your answers go to NAME.jsonl in the labels folder.")
 PlainOpt = typer.Option(False, "--plain", help="No TTY needed: read one answer per line from stdin "
                                                "(1,3 by hotkeys, 0 none, s skip, u undo, q quit).")
 
 
-def _store(labels_dir: Optional[Path], codebook: Optional[Path]) -> LabelStore:
-    return LabelStore(labels_dir or DEFAULT_ANNOTATIONS_DIR, load_codebook(codebook))
+def _store(labels_dir: Optional[Path], codebook: Optional[Path], project: Optional[Path],
+           writing: bool = False) -> LabelStore:
+    store = LabelStore(resolve_labels_dir(labels_dir, find_project(project) if labels_dir is None else None),
+                       load_codebook(codebook))
+    if writing:  # before the first passage is shown, not at the first answer
+        store.check_writable()
+    return store
 
 
 def _read_all(store: LabelStore):
@@ -61,7 +66,8 @@ def _run(session: Session, plain: bool) -> None:
     left = total - done
     err(f"stance: {session.annotator}: {session.answered} answered, {session.skipped} skipped, "
         f"{session.undone} undone this session; {done} of {total} done"
-        + (f", {left} to go (run the same command to continue)" if left else ""))
+        + (f", {left} to go (run the same command to continue)" if left else "")
+        + f"; labels in {session.store.path(session.annotator)}")
 
 
 def label(
@@ -69,6 +75,7 @@ def label(
     annotator: str = AnnotatorOpt,
     codebook: Optional[Path] = CodebookOpt,
     labels_dir: Optional[Path] = LabelsDirOpt,
+    project: Optional[Path] = ProjectOpt,
     order: str = typer.Option("sequential", "--order", help=f"Which passages first: {' | '.join(ORDERS)} "
                               "(seeds: most likely framed by the seed lexicon; uncertain: where --model is "
                               "least sure)."),
@@ -92,7 +99,7 @@ def label(
 
     Example: stance label seeds/articles --annotator alice
     """
-    store = _store(labels_dir, codebook)
+    store = _store(labels_dir, codebook, project, writing=True)
     check_annotator(annotator)
     _need_terminal(plain)
     problems = ProblemLog()
@@ -124,6 +131,7 @@ def adjudicate(
     annotator: str = AnnotatorOpt,
     codebook: Optional[Path] = CodebookOpt,
     labels_dir: Optional[Path] = LabelsDirOpt,
+    project: Optional[Path] = ProjectOpt,
     plain: bool = PlainOpt,
     ties_only: bool = typer.Option(False, "--ties-only", help="Only passages without a strict majority."),
 ) -> None:
@@ -134,7 +142,7 @@ def adjudicate(
 
     Example: stance adjudicate seeds/articles --annotator carol
     """
-    store = _store(labels_dir, codebook)
+    store = _store(labels_dir, codebook, project, writing=True)
     check_annotator(annotator)
     _need_terminal(plain)
     events = _read_all(store)
@@ -173,13 +181,14 @@ def adjudicate(
 
 def stats(
     labels_dir: Optional[Path] = LabelsDirOpt,
+    project: Optional[Path] = ProjectOpt,
     codebook: Optional[Path] = CodebookOpt,
 ) -> None:
     """Passages labelled per annotator and per frame, and how often frames occur together.
 
     Example: stance labels stats
     """
-    store = _store(labels_dir, codebook)
+    store = _store(labels_dir, codebook, project)
     events = _read_all(store)
     labels = current_labels(events)
     keys = store.codebook.frame_keys
@@ -194,15 +203,24 @@ def stats(
         c[lab.source] += 1
         c.update(lab.frames or ["none"])
         pair.update(combinations(sorted(lab.frames, key=keys.index), 2))
-    skips = Counter(e.annotator for e in events if e.type == "skip")
+    # A skip counts only while the passage is still unanswered by that annotator.
+    skips = Counter(a for a, pid in {(e.annotator, e.passage_id) for e in events if e.type == "skip"}
+                    if (a, pid) not in labels)
     rulings = Counter(a for (a, _) in current_labels(events, adjudication=True))
-    cols = ["passages", *keys, "none", "skipped", "imported", "adjudicated"]
     width = max(len(a) for a in [*per, *rulings, "annotator"])
-    out = [f"{'annotator':<{width}}  " + "  ".join(cols)]
-    for ann in sorted(set(per) | set(rulings)):
-        c = per.get(ann, Counter())
-        values = [c["passages"], *(c[k] for k in keys), c["none"], skips[ann], c["import"], rulings[ann]]
-        out.append(f"{ann:<{width}}  " + "  ".join(f"{v:>{len(col)}}" for v, col in zip(values, cols)))
+    names = sorted(set(per) | set(rulings))
+
+    def table(cols: list[str], values) -> list[str]:  # two narrow tables fit 80 columns, one wide did not
+        lines = [f"{'annotator':<{width}}  " + "  ".join(cols)]
+        for ann in names:
+            lines.append(f"{ann:<{width}}  " + "  ".join(f"{v:>{len(col)}}" for v, col in zip(values(ann), cols)))
+        return lines
+
+    out = table(["passages", "none", "skipped", "imported", "adjudicated"],
+                lambda a: [per.get(a, Counter())["passages"], per.get(a, Counter())["none"], skips[a],
+                           per.get(a, Counter())["import"], rulings[a]])
+    out += ["", "Answers carrying each frame:"]
+    out += table(list(keys), lambda a: [per.get(a, Counter())[k] for k in keys])
     total = Counter()
     for c in per.values():
         total.update(c)
@@ -219,6 +237,7 @@ def stats(
 
 def agreement(
     labels_dir: Optional[Path] = LabelsDirOpt,
+    project: Optional[Path] = ProjectOpt,
     codebook: Optional[Path] = CodebookOpt,
     disagreements: bool = typer.Option(False, "--disagreements", help="Also list the passages annotators differ on."),
     as_json: bool = typer.Option(False, "--json", help="Write JSON instead of a table."),
@@ -230,7 +249,7 @@ def agreement(
 
     Example: stance agreement --disagreements
     """
-    store = _store(labels_dir, codebook)
+    store = _store(labels_dir, codebook, project)
     labels = current_labels(_read_all(store))
     rows = frame_agreement(labels, store.codebook)
     if not rows[0].n:
@@ -249,17 +268,19 @@ def agreement(
             return
         fw = max(len(r.frame) for r in rows)
         out.write(f"Agreement over {rows[0].n} passages labelled by two or more annotators\n\n")
-        out.write(f"{'frame':<{fw}}  {'n':>4}  {'agree':>6}  {'alpha':>6}  kappa per pair (n)\n")
-        for r in rows:
+        out.write(f"{'frame':<{fw}}  {'n':>4}  {'agree':>6}  {'alpha':>6}\n")
+        for r in rows:  # Cohen's kappa per pair on lines of their own: many annotators make many pairs
+            out.write(f"{r.frame:<{fw}}  {r.n:>4}  {_pct(r.percent):>6}  {_num(r.alpha):>6}\n")
             kappas = ", ".join(f"{k.annotator_a}/{k.annotator_b} {_num(k.kappa)} ({k.n})" for k in r.kappas)
-            out.write(f"{r.frame:<{fw}}  {r.n:>4}  {_pct(r.percent):>6}  {_num(r.alpha):>6}  {kappas}\n")
+            out.write(textwrap.fill(kappas, 78, initial_indent="  kappa per pair (n): ", subsequent_indent="    ",
+                                    break_on_hyphens=False) + "\n")
         if any(r.alpha is None or any(k.kappa is None for k in r.kappas) for r in rows):
             out.write("\nn/a: undefined (every answer the same, so no variation to agree on).\n")
         if disagreements:
             out.write(f"\nDisagreements ({len(found)}):\n")
             for d in found:
                 out.write(f"\n{d.passage_id} ({d.article_id})\n")
-                out.write(textwrap.fill(d.text, 100, initial_indent="  ", subsequent_indent="  ") + "\n")
+                out.write(textwrap.fill(d.text, 78, initial_indent="  ", subsequent_indent="  ") + "\n")
                 for ann, frames in d.votes.items():
                     out.write(f"    {ann}: {', '.join(frames) or 'none'}\n")
 
@@ -277,6 +298,7 @@ def export(
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help=f"{' | '.join(FORMATS)} (default: from the "
                                       "-o suffix; a folder means hf; stdout means jsonl)."),
     labels_dir: Optional[Path] = LabelsDirOpt,
+    project: Optional[Path] = ProjectOpt,
     codebook: Optional[Path] = CodebookOpt,
     splits: Optional[Path] = typer.Option(None, "--splits", help="CSV or JSON mapping article_id to split "
                                           "(default: 20% of articles to test by a hash of the id)."),
@@ -286,7 +308,7 @@ def export(
     Example: stance export -o gold.jsonl   ·   stance export --format hf -o gold_dataset
     """
     fmt = fmt or _format_from(output)
-    store = _store(labels_dir, codebook)
+    store = _store(labels_dir, codebook, project)
     if output is None or str(output) == "-":
         with output_stream(None) as out:
             summary = export_gold(store, fmt, out, splits)
@@ -318,6 +340,7 @@ def import_(
     annotator: str = AnnotatorOpt,
     codebook: Optional[Path] = CodebookOpt,
     labels_dir: Optional[Path] = LabelsDirOpt,
+    project: Optional[Path] = ProjectOpt,
     text_field: str = typer.Option("text", "--text-field", help="Field holding the passage text."),
     frames_field: str = typer.Option("frames", "--frames-field", help="Field holding the frames (a JSON list, "
                                      "or 'a;b' / 'a|b'); without it, one 0/1 column per frame is read."),
@@ -329,18 +352,19 @@ def import_(
 
     Example: stance import old_labels.csv --annotator alice
     """
-    store = _store(labels_dir, codebook)
+    store = _store(labels_dir, codebook, project, writing=True)
     summary = import_labels(file, store, check_annotator(annotator), text_field, frames_field)
     err(f"stance: imported {summary.written} label(s) from {file} as {annotator}"
         + (f"; {summary.unchanged} already there unchanged" if summary.unchanged else ""))
 
 
 def register(app: typer.Typer) -> None:
-    app.command("label")(label)
-    app.command("adjudicate")(adjudicate)
-    app.command("agreement")(agreement)
-    app.command("export")(export)
-    app.command("import")(import_)
-    labels_app = typer.Typer(help="Look at the label store.", no_args_is_help=True)
-    labels_app.command("stats")(stats)
+    app.command("label", cls=Command)(label)
+    app.command("adjudicate", cls=Command)(adjudicate)
+    app.command("agreement", cls=Command)(agreement)
+    app.command("export", cls=Command)(export)
+    app.command("import", cls=Command)(import_)
+    labels_app = typer.Typer(help="Look at the label store.", no_args_is_help=True,
+                             rich_markup_mode=None, cls=Group)
+    labels_app.command("stats", cls=Command)(stats)
     app.add_typer(labels_app, name="labels")

@@ -13,13 +13,17 @@ from ..errors import StanceError
 from . import label as label_cmd
 from . import model as model_cmd
 from . import profile as profile_cmd
+from . import project as project_cmd
 from . import segment as segment_cmd
+from .common import Command, Group
 
 app = typer.Typer(
     name="stance",
     help="Measure how technology coverage is framed: label passages, train a model, profile articles.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,
+    cls=Group,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -37,7 +41,8 @@ def _root(version: Optional[bool] = typer.Option(None, "--version", callback=_ve
     pass
 
 
-app.command("segment")(segment_cmd.segment)
+project_cmd.register(app)
+app.command("segment", cls=Command)(segment_cmd.segment)
 model_cmd.register(app)
 label_cmd.register(app)
 profile_cmd.register(app)

@@ -10,23 +10,25 @@ import typer
 
 from ..articles import iter_articles
 from ..passages import iter_passages
-from ..paths import DEFAULT_ANNOTATIONS_DIR, default_static_embeddings, shipped_root
-from .common import (CodebookOpt, EncodingOpt, IdFieldOpt, InputsArg, ModelOpt, OutOpt, ProblemLog, TextFieldOpt,
+from ..paths import default_static_embeddings, find_project, labels_dir as resolve_labels_dir
+from .common import (CodebookOpt, Command, EncodingOpt, IdFieldOpt, InputsArg, ModelOpt, OutOpt, ProblemLog, ProjectOpt,
+                     TextFieldOpt,
                      err, output_stream, read_options, write_jsonl)
 
 AllowMismatchOpt = typer.Option(False, "--allow-version-mismatch",
                                 help="Load a model saved with another scikit-learn minor version (may misbehave).")
 
 
-def default_labels_dir() -> Path:
-    """./labels/annotations when it exists (your own work), else the shipped gold labels."""
-    return DEFAULT_ANNOTATIONS_DIR if DEFAULT_ANNOTATIONS_DIR.is_dir() else shipped_root() / "labels" / "annotations"
-
-
 def train(
-    labels: Optional[Path] = typer.Option(None, "--labels", help="Label store folder (default: ./labels/annotations, else the shipped gold labels)."),
+    labels: Optional[Path] = typer.Option(None, "--labels", metavar="DIR",
+                                          help="Label store folder (default: the project's labels/annotations; "
+                                               "'shipped': the gold corpus that ships with stance)."),
     codebook: Optional[Path] = CodebookOpt,
-    out: Path = typer.Option(Path("models/default"), "--out", help="Folder to write the model bundle to."),
+    name: str = typer.Option("mine", "--name", metavar="NAME",
+                             help="Save the model as models/NAME in the project; use it with --model NAME."),
+    out: Optional[Path] = typer.Option(None, "--out", metavar="DIR",
+                                       help="Save the model bundle here instead (any folder but stance's own)."),
+    project: Optional[Path] = ProjectOpt,
     seed: int = typer.Option(0, "--seed", help="Random seed for cross-validation folds (training is deterministic for a seed)."),
     features: str = typer.Option("static", "--features", help="static | ngrams | static+ngrams | encoder."),
     classifier: Optional[str] = typer.Option(None, "--classifier", help="svm (RBF kernel) or logreg (linear); "
@@ -39,13 +41,15 @@ def train(
 ) -> None:
     """Train a frame model from gold labels and save it as a bundle with its evaluation report.
 
-    Example: stance train --labels labels/annotations --out models/mine
+    Example: stance train --name first   (then: stance profile ARTICLES --model first)
     """
     from ..labeling.codebook import load_codebook
     from ..model.data import load_training_set
     from ..model.train import TrainConfig, default_C, default_classifier, train_model
 
-    labels = labels or default_labels_dir()
+    proj = find_project(project) if labels is None or out is None else None
+    labels = resolve_labels_dir(labels, proj)
+    out = out or proj.models / name
     cb = load_codebook(codebook)
     corpus = corpus or (labels.parent / "corpus")
     data = load_training_set(labels, cb, corpus if corpus.is_dir() else None)
@@ -58,27 +62,47 @@ def train(
     for part, s in meta["metrics"].items():
         err(f"stance: {part}: macro-F1 {s['macro_f1']:.3f} (" + ", ".join(f"{f} {v:.3f}" for f, v in s["f1"].items()) + ")")
     err(f"stance: wrote {out_dir}/ (model.joblib, model.json, MODEL_CARD.md" + (", report.md, plots/)" if evaluate else ")"))
+    for warning in meta.get("warnings", []):
+        err(f"stance: warning: {warning}")
 
 
 def evaluate(
     data: Path = typer.Argument(..., help="Gold labels to score on: a label store folder, or a JSONL/CSV/Parquet file with text and frames."),
     model: Optional[Path] = ModelOpt,
     codebook: Optional[Path] = CodebookOpt,
-    out: Optional[Path] = typer.Option(None, "--output", "-o", help="Folder for report.json, report.md and plots."),
+    out: Optional[Path] = typer.Option(None, "--output", "-o", metavar="DIR",
+                                       help="Also write report.md, report.json and plots (PNG) here."),
+    as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON instead of a table."),
     allow_version_mismatch: bool = AllowMismatchOpt,
 ) -> None:
     """Score a trained model on labelled passages it was not trained on (training passages are left out).
 
-    Example: stance evaluate my-labels.csv -o eval/
+    Prints precision, recall, F1, support, Brier score and calibration error per frame.
+
+    Example: stance evaluate my-labels.csv --model mine -o eval/
     """
-    from ..model.evaluate import evaluate_bundle
+    from ..model.evaluate import evaluate_bundle, evaluation_markdown
 
     report = evaluate_bundle(data, model, codebook, out, allow_version_mismatch=allow_version_mismatch)
-    m = report["model"]
-    if report["excluded_training_passages"]:
-        err(f"stance: left out {report['excluded_training_passages']} passages the model was trained on")
-    print(json.dumps({"n": m["n"], "macro_f1": m["macro_f1"], "micro_f1": m["micro_f1"], "exact_match": m["exact_match"],
-                      "per_frame": m["per_frame"]}, indent=2))
+    if as_json:
+        m = report["model"]
+        print(json.dumps(_rounded({"n": m["n"], "macro_f1": m["macro_f1"], "micro_f1": m["micro_f1"],
+                                   "exact_match": m["exact_match"], "per_frame": m["per_frame"]}), indent=2))
+    else:
+        print(evaluation_markdown(report), end="")
+    if out is not None:
+        err(f"stance: wrote {out}/ (report.md, report.json, precision_recall.png, reliability.png, cooccurrence.png)")
+
+
+def _rounded(x, digits: int = 4):
+    """Floats to `digits` places for printing (the report.json keeps full precision)."""
+    if isinstance(x, float):
+        return round(x, digits)
+    if isinstance(x, dict):
+        return {k: _rounded(v, digits) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_rounded(v, digits) for v in x]
+    return x
 
 
 def tag(
@@ -134,21 +158,24 @@ def write_table(tagged, frames: list[str], out) -> int:
 
 
 def distill(
-    out: Path = typer.Option(default_static_embeddings(), "--out", help="Folder for the static embedding model."),
+    out: Optional[Path] = typer.Option(None, "--out", metavar="DIR", help="Folder for the static embedding model "
+                                       "(default: models/static-minilm-256 in the project)."),
     dims: int = typer.Option(256, "--dims", help="PCA dimensions of the static embeddings."),
+    project: Optional[Path] = ProjectOpt,
 ) -> None:
     """Distil static embeddings from all-MiniLM-L6-v2 (needs `pip install 'stance[distill]'`; torch at build time only).
 
-    Example: stance distill --out models/static-minilm-256
+    Example: stance distill --out my-embeddings   (then: stance train --embeddings my-embeddings)
     """
     from ..model.distill import distill_static_model
 
+    out = out or find_project(project).models / default_static_embeddings().name
     prov = distill_static_model(out, pca_dims=dims)
     err(f"stance: wrote {out} ({prov['vocabulary_size']} tokens x {prov['output_dim']} dims, {prov['distill_seconds']} s)")
 
 
 def register(app: typer.Typer) -> None:
-    app.command("train")(train)
-    app.command("evaluate")(evaluate)
-    app.command("tag")(tag)
-    app.command("distill")(distill)
+    app.command("train", cls=Command)(train)
+    app.command("evaluate", cls=Command)(evaluate)
+    app.command("tag", cls=Command)(tag)
+    app.command("distill", cls=Command)(distill)

@@ -4,6 +4,7 @@ plots, HTML)."""
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ from ..articles import iter_articles
 from ..batch import (DEFAULT_BATCH_SIZE, ErrorReport, BatchStats, default_workers, errors_path_for, estimate_total,
                      open_writer, output_format, prepare_resume, profile_batch)
 from ..profile import MAX_ARTICLE_WORDS
-from .common import EncodingOpt, IdFieldOpt, InputsArg, ModelOpt, TextFieldOpt, err, read_options
+from .common import Command, EncodingOpt, IdFieldOpt, InputsArg, ModelOpt, ProjectOpt, TextFieldOpt, err, read_options
 
 
 class ProgressBar:
@@ -82,7 +83,8 @@ def profile(
     plots: Optional[Path] = typer.Option(None, "--plots", help="Folder for one bar chart (PNG) per article."),
     max_plots: int = typer.Option(50, "--max-plots", help="Plot at most this many articles (the first ones)."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1,
-                                          help="Worker processes, each loading the model once (default: number of CPUs)."),
+                                          help="Worker processes, each loading the model once (default: one for "
+                                               "a small input, else up to the number of CPUs)."),
     resume: bool = typer.Option(False, "--resume",
                                 help="Skip articles already in the -o file and repair a torn last line "
                                      "(needs JSON Lines output)."),
@@ -130,17 +132,22 @@ def profile(
     report = ErrorReport(errors_path)
     articles = iter_articles(inputs, read_options(text_field, id_field, encoding), on_error=report)
     show_bar = not quiet and sys.stderr.isatty()
-    bar = ProgressBar(estimate_total(inputs) if show_bar else None, show_bar)
+    total = estimate_total(inputs) if show_bar or workers is None else None
+    bar = ProgressBar(total if show_bar else None, show_bar)
     plotter = ProfilePlotter(plots, max_plots) if plots is not None else None
     writer = open_writer(output, sys.stdout, append=resume)
     try:
-        stats = profile_batch(bundle, articles, writer, report, workers=workers or default_workers(),
+        stats = profile_batch(bundle, articles, writer, report, workers=workers or default_workers(total, batch_size),
                               batch_size=batch_size, max_words=max_words, skip=skip, on_progress=bar,
                               on_profile=plotter)
+    except KeyboardInterrupt:
+        stats = None  # handled below, once the pool and its traceback are gone
     finally:
         bar.close()
         writer.close()
         report.close()
+    if stats is None:
+        _interrupted(output, resume)
     _summarise(stats, report, output, plotter, quiet)
     if stats.profiled == 0 and stats.skipped == 0:
         err("stance: error: no article could be profiled" + (" (see the reasons above)" if stats.failed else
@@ -148,10 +155,25 @@ def profile(
         raise typer.Exit(2)
 
 
+def _interrupted(output: Optional[Path], resume: bool) -> None:
+    """Ctrl-C: say what is kept and how to carry on; exit 130 as a shell expects."""
+    import gc
+
+    gc.collect()  # the worker pool's semaphores are released now, not warned about at exit
+    if output is not None:
+        err(f"stance: interrupted; the profiles written so far are kept in {output}; carry on with the same "
+            "command" + ("" if resume else " plus --resume"))
+    else:
+        err("stance: interrupted; to carry on after an interruption next time, write to a file "
+            "(-o profiles.jsonl) and rerun with --resume")
+    raise typer.Exit(130)
+
+
 def _summarise(stats: BatchStats, report: ErrorReport, output: Optional[Path], plotter, quiet: bool) -> None:
     if not quiet:
-        rate = (stats.profiled + stats.failed) / stats.seconds if stats.seconds > 0 else 0.0
-        line = f"stance: profiled {stats.profiled:,} articles in {stats.seconds:.1f} s ({rate:,.0f} articles/s)"
+        line = f"stance: profiled {_articles(stats.profiled)} in {stats.seconds:.1f} s"
+        if stats.profiled and stats.seconds > 0:
+            line += f" ({stats.profiled / stats.seconds:,.0f} articles/s)"
         if stats.skipped:
             line += f"; {stats.skipped:,} already in {output}"
         if plotter is not None and plotter.count:
@@ -160,9 +182,13 @@ def _summarise(stats: BatchStats, report: ErrorReport, output: Optional[Path], p
     if stats.failed:
         kinds = ", ".join(f"{n:,} {kind.replace('_', ' ')}" for kind, n in sorted(stats.failures_by_kind.items()))
         where = f"see {report.path}" if report.path else "pass -o FILE or --errors FILE for the full list"
-        err(f"stance: {stats.failed:,} articles not profiled ({kinds}); {where}")
+        err(f"stance: {_articles(stats.failed)} not profiled ({kinds}); {where}")
         for f in report.first:
             err(f"  {f.article_id or '-'} ({f.source}): {f.reason}")
+
+
+def _articles(n: int) -> str:
+    return f"{n:,} article" + ("" if n == 1 else "s")
 
 
 def report(
@@ -171,25 +197,34 @@ def report(
                                                   "(a profile field or a field of the article records)."),
     measure: str = typer.Option("share", "--measure",
                                 help="share: words in passages tagged with the frame; expected: from probabilities."),
-    output: Path = typer.Option(Path("report"), "--output", "-o",
-                                help="Folder for the tables (CSV, Markdown), plots (PNG, SVG) and report.html."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="DIR",
+                                          help="Folder for the tables (CSV, Markdown), plots (PNG, SVG) and "
+                                               "report.html (default: out/report in the project)."),
+    project: Optional[Path] = ProjectOpt,
 ) -> None:
     """Summarise profiles by group: mean frame shares with 95% t intervals, plots, and one HTML page.
 
-    The Markdown table also goes to stdout.
+    The Markdown table also goes to stdout (on a narrow terminal, the same numbers as one block per
+    group).
 
     Example: stance report profiles.jsonl --by month -o report/
     """
-    from ..report import build_report, iter_profiles, render_markdown, write_report
+    from ..paths import find_project
+    from ..report import build_report, iter_profiles, render_markdown, render_text, write_report
 
+    output = output or find_project(project).out / "report"
     result = build_report(iter_profiles(profiles), by=by, measure=measure)
     written = write_report(result, output)
-    sys.stdout.write(render_markdown(result))
+    table = render_markdown(result)
+    columns = shutil.get_terminal_size((80, 24)).columns
+    if sys.stdout.isatty() and max(map(len, table.splitlines())) > columns:
+        table = render_text(result, columns)  # the Markdown table is in the -o folder
+    sys.stdout.write(table)
     sys.stdout.flush()
     err(f"stance: {result.n_articles:,} articles in {len(result.groups)} groups; wrote {len(written)} files to "
         f"{output} (open {output / 'report.html'})")
 
 
 def register(app: typer.Typer) -> None:
-    app.command("profile")(profile)
-    app.command("report")(report)
+    app.command("profile", cls=Command)(profile)
+    app.command("report", cls=Command)(report)

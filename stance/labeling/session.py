@@ -315,7 +315,7 @@ def render(session: Session, width: int, color: bool = True) -> str:
 
 
 def codebook_help(codebook: Codebook, width: int) -> list[str]:
-    """The codebook's definitions with include/exclude guidance, as lines."""
+    """The codebook's definitions with include (+) / exclude (-) guidance and examples, as lines."""
     width = max(40, min(width, 100))
     out = [f"Codebook {codebook.name} {codebook.version}", ""]
 
@@ -332,6 +332,10 @@ def codebook_help(codebook: Codebook, width: int) -> list[str]:
             para("+ " + item, "  ")
         for item in f.exclude:
             para("- " + item, "  ")
+        if f.examples:
+            out.append("  Examples:")
+            for item in f.examples:
+                para(f"\u201c{item}\u201d", "    ")
         out.append("")
     out.append(f"[{codebook.none_hotkey}] {codebook.none_name}")
     para(codebook.none_definition, "  ")

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..errors import LabelStoreError
+from ..paths import check_writable
 from .codebook import Codebook
 
 FORMAT_VERSION = 1
@@ -297,6 +298,11 @@ class LabelStore:
                                   "codebook these labels were made with")
         return event
 
+    def check_writable(self) -> None:
+        """Labels never go into the shipped gold corpus."""
+        check_writable(self.directory, "your labels", "pass --labels-dir DIR or --project DIR (make one with "
+                       "`stance init DIR`)")
+
     def append(self, events: list[Event]) -> None:
         """Write events of one annotator durably (flush + fsync) before returning.
 
@@ -312,6 +318,7 @@ class LabelStore:
             if e.type not in EVENT_TYPES or e.source not in SOURCES:
                 raise LabelStoreError(f"event type {e.type!r} / source {e.source!r} is not allowed")
             self.codebook.check_frames(e.frames, f"answer for passage {e.passage_id}")
+        self.check_writable()
         path = self.path(annotator)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)

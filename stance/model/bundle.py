@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..labeling.codebook import Codebook, parse_codebook
-from ..paths import default_model
+from ..paths import resolve_model
 from .features import file_sha256, find_static
 
 FORMAT_VERSION = 1
@@ -86,7 +86,8 @@ def save_bundle(pipe, data, codebook: Codebook, config, out_dir: Path, report: d
     import joblib
     import tomllib
 
-    from .card import write_model_card
+    from ..paths import is_shipped
+    from .card import model_warnings, write_model_card
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -102,7 +103,8 @@ def save_bundle(pipe, data, codebook: Codebook, config, out_dir: Path, report: d
         "thresholds": {f: float(t) for f, t in zip(data.frames, clf.thresholds_)},
         "codebook": codebook_record(codebook, raw_codebook),
         "training_data": {"sha256": data.sha256(), "counts": data.counts(), "passage_ids": sorted(data.passage_ids),
-                          "writers": sorted({w for w in data.writers if w})},
+                          "writers": sorted({w for w in data.writers if w}), "source": data.source,
+                          "shipped_gold": bool(data.source) and is_shipped(data.source)},
         "config": config.to_dict(),
         "embeddings": ({"path": static.path, "sha256": static.table_sha256_} if static is not None else None),
         "metrics": report.get("summary", {}),
@@ -111,6 +113,7 @@ def save_bundle(pipe, data, codebook: Codebook, config, out_dir: Path, report: d
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "model_sha256": file_sha256(model_file),
     }
+    meta["warnings"] = model_warnings(meta, report)
     (out_dir / "model.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     write_model_card(out_dir, meta, report)
     return out_dir
@@ -126,7 +129,7 @@ def load_bundle(path: str | Path | None = None, codebook: Codebook | None = None
     import sklearn
     from sklearn.exceptions import InconsistentVersionWarning
 
-    path = Path(path) if path else default_model()
+    path = resolve_model(path)
     meta_file, model_file = path / "model.json", path / "model.joblib"
     if not meta_file.exists() or not model_file.exists():
         raise ModelError(f"{path}: not a model bundle (needs model.json and model.joblib); "

@@ -6,6 +6,42 @@ from __future__ import annotations
 from pathlib import Path
 
 
+MIN_PASSAGES = 300  # below this, scores swing with a few labels (see the learning curve in the README)
+MIN_PER_FRAME = 30  # positive examples a frame needs before its threshold means much
+
+
+def model_warnings(meta: dict, report: dict) -> list[str]:
+    """What a user must know before trusting the model: too few labels, no better than the lexicon."""
+    out = []
+    c = meta["training_data"]["counts"]
+    thin = [f"{f} {c[f]}" for f in meta["frames"] if c.get(f, 0) < MIN_PER_FRAME]
+    if c["passages"] < MIN_PASSAGES or thin:
+        out.append(f"trained on only {c['passages']} labelled passages"
+                   + (f" (few examples of {', '.join(thin)})" if thin else "")
+                   + f"; scores are unstable below about {MIN_PASSAGES} passages and {MIN_PER_FRAME} examples "
+                     "per frame: label more before relying on it.")
+    cv = report.get("grouped_cv", {})
+    model, lexicon = cv.get("model", {}).get("macro_f1"), cv.get("lexicon_baseline", {}).get("macro_f1")
+    if model is not None and lexicon is not None and model <= lexicon:
+        out.append(f"in grouped cross-validation it does no better than the seed-lexicon baseline (macro-F1 "
+                   f"{model:.2f} vs {lexicon:.2f}): the keyword list alone tags as well; label more, or try "
+                   "--features ngrams.")
+    if not report:
+        out.append("not evaluated (trained with --no-evaluate): its scores on unseen passages are unknown.")
+    return out
+
+
+def _provenance(meta: dict) -> str:
+    data = meta["training_data"]
+    if data.get("shipped_gold") or "source" not in data:  # bundles from before "source" were all shipped gold
+        return ("- Trained on the gold corpus shipped with stance: passages written for this project, not "
+                "sampled from published coverage. Expect lower scores on real articles by strangers than the "
+                "cross-validated figures below (leave-one-writer-out is the closer guide).")
+    return (f"- Trained on your own labels ({data['source']}). The scores below hold for passages like those you "
+            "labelled; on coverage sampled differently (other outlets, years or topics) expect them to be lower, "
+            "and check a sample by hand.")
+
+
 def write_model_card(out_dir: Path, meta: dict, report: dict) -> Path:
     from .evaluate import report_markdown
 
@@ -33,8 +69,8 @@ def write_model_card(out_dir: Path, meta: dict, report: dict) -> Path:
         f"training data SHA-256 {meta['training_data']['sha256'][:16]}...",
         ("Writers: " + ", ".join(meta["training_data"]["writers"]) + "." if meta["training_data"]["writers"] else ""), "",
         "## Limits",
-        "- Trained on passages written for this project, not sampled from published coverage: expect lower scores "
-        "on real articles by strangers than the cross-validated figures below (leave-one-writer-out is the closer guide).",
+        *[f"- **Warning:** {w}" for w in meta.get("warnings", [])],
+        _provenance(meta),
         "- English only; paragraphs of news length. Very short or very long passages are less reliable.",
         "- Frames are defined by the codebook; a passage about a topic (Meta, open source, LLMs) is not framed by "
         "that alone, but topic-matched passages remain the commonest false positives (see the report).",

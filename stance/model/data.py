@@ -26,6 +26,7 @@ class TrainingSet:
     writers: list[str | None] = field(default_factory=list)
     topics: list[str | None] = field(default_factory=list)
     splits: list[str | None] = field(default_factory=list)
+    source: str = ""  # the label store or file it came from (for the model card)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -81,12 +82,14 @@ def load_training_set(labels: Path, codebook: Codebook, corpus_dir: Path | None 
     from ..labeling.store import LabelStore, gold_labels
 
     if not labels.is_dir():
-        raise LabelStoreError(f"{labels}: no label store here; label passages with `stance label` "
-                              "or pass --labels with your annotations folder")
+        raise LabelStoreError(f"{labels}: no label store here; label passages with `stance label`, "
+                              "pass --labels with your annotations folder, or --labels shipped for the gold "
+                              "corpus that ships with stance")
     events, _warnings = LabelStore(labels, codebook).read_all()
     gold, _ties = gold_labels(events)  # ties stay out of training until adjudicated
     if not gold:
-        raise LabelStoreError(f"{labels}: no labelled passages; label some with `stance label` first")
+        raise LabelStoreError(f"{labels}: no labelled passages; label some with `stance label` first, or "
+                              "train on the shipped gold corpus with --labels shipped")
     meta, splits = read_corpus_metadata(corpus_dir)
     gold = sorted(gold, key=lambda g: (g.article_id, meta.get(g.passage_id, {}).get("index", 0), g.passage_id))
     frames = codebook.frame_keys
@@ -100,6 +103,7 @@ def load_training_set(labels: Path, codebook: Codebook, corpus_dir: Path | None 
         writers=[meta.get(g.passage_id, {}).get("writer") for g in gold],
         topics=[meta.get(g.passage_id, {}).get("topic") for g in gold],
         splits=[splits.get(g.article_id) for g in gold],
+        source=str(labels),
     )
 
 

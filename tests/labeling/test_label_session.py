@@ -153,6 +153,10 @@ def test_help_lists_definitions_with_include_and_exclude(codebook):
         assert f"[{frame.hotkey}] {frame.name}" in text
     assert "+ " + codebook.frames[0].include[0][:30] in text
     assert "- " + codebook.frames[0].exclude[0][:30] in text
+    examples = [e for frame in codebook.frames for e in frame.examples]
+    assert examples, "the shipped codebook has examples to show"
+    flat = " ".join(text.split())
+    assert all(" ".join(e.split())[:40] in flat for e in examples)
 
 
 def test_plain_lines(store, articles):

@@ -1,6 +1,7 @@
 """train -> tag -> evaluate through the real command line."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -47,6 +48,21 @@ def test_train_writes_a_complete_bundle(trained):
     meta = json.loads((out / "model.json").read_text())
     assert meta["config"]["seed"] == 1 and meta["training_data"]["counts"]["passages"] > 300
     assert (out / "plots" / "reliability.png").read_bytes()[:4] == b"\x89PNG"
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "Trained on your own labels" in card and "written for this project" not in card
+    assert meta["training_data"]["shipped_gold"] is False
+
+
+def test_model_warnings_for_few_labels_and_losing_to_the_lexicon():
+    from stance.model.card import model_warnings
+    meta = {"frames": ["a", "b"], "training_data": {"counts": {"passages": 31, "a": 12, "b": 40, "none": 5}}}
+    cv = {"grouped_cv": {"model": {"macro_f1": 0.21}, "lexicon_baseline": {"macro_f1": 0.30}}}
+    few, loses = model_warnings(meta, cv)
+    assert "only 31 labelled passages" in few and "a 12" in few and "b 40" not in few
+    assert "no better than the seed-lexicon baseline" in loses and "0.21 vs 0.30" in loses
+    meta["training_data"]["counts"] = {"passages": 900, "a": 300, "b": 200, "none": 400}
+    assert model_warnings(meta, {"grouped_cv": {"model": {"macro_f1": 0.6}, "lexicon_baseline": {"macro_f1": 0.2}}}) == []
+    assert "not evaluated" in model_warnings(meta, {})[0]
 
 
 def test_training_is_deterministic(trained, tmp_path):
@@ -70,9 +86,20 @@ def test_tag_jsonl_and_table(trained):
 
 def test_evaluate_on_unseen_labels(trained):
     r = stance("evaluate", trained / "heldout.csv", "--model", trained / "models" / "mine", "-o", trained / "eval")
-    report = json.loads(r.stdout)
+    assert "On 300 labelled passages" in r.stdout and "| frame | precision | recall |" in r.stdout
+    assert not re.search(r"\d\.\d{5,}", r.stdout)  # readable numbers, not 16-digit floats
+    for name in ("report.md", "report.json", "precision_recall.png"):  # what --help promises
+        assert (trained / "eval" / name).exists()
+    assert (trained / "eval" / "report.md").read_text() == r.stdout
+    report = json.loads(stance("evaluate", trained / "heldout.csv", "--model", trained / "models" / "mine",
+                               "--json").stdout)
     assert report["n"] == 300 and 0 < report["macro_f1"] <= 1
-    assert (trained / "eval" / "precision_recall.png").exists()
+    assert all(len(repr(v).split(".")[-1]) <= 4 for v in report["per_frame"][report_frame(report)].values()
+               if isinstance(v, float))
+
+
+def report_frame(report):
+    return next(iter(report["per_frame"]))
 
 
 def test_evaluate_refuses_training_passages(trained):

@@ -9,7 +9,8 @@ from stance.paths import default_model
 def test_default_model_was_trained_on_the_shipped_gold_labels(gold):
     meta = json.loads((default_model() / "model.json").read_text())
     assert meta["training_data"]["sha256"] == gold.sha256(), (
-        "models/default is stale: run `stance train` to rebuild it from the shipped labels")
+        "models/default is stale: rebuild it with STANCE_WRITE_SHIPPED=1 stance train --labels shipped "
+        "--out models/default")
     assert meta["config"]["features"] == "static"
     assert meta["embeddings"]["path"] == "static-minilm-256"
 
