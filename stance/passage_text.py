@@ -59,6 +59,22 @@ def require_real_coverage(path: str | Path | None = None) -> Path:
     return found
 
 
+def with_texts(records: list, known: dict[str, str] | None = None, corpus: str | Path | None = None) -> list:
+    """Records (dataclasses with passage_id, article_id, text, text_sha256) with their text filled in.
+
+    Records that carry their text are returned as they are; the others take it from `known`
+    (passage_id -> text, e.g. from articles a command was given) or else from the corpus.
+    """
+    from dataclasses import replace
+
+    known = dict(known or {})
+    refs = [TextRef(r.passage_id, r.article_id, r.text_sha256) for r in records
+            if not r.text and r.passage_id not in known]
+    if refs:
+        known.update(resolve_texts(refs, corpus))
+    return [r if r.text else replace(r, text=known[r.passage_id]) for r in records]
+
+
 @dataclass(frozen=True)
 class TextRef:
     passage_id: str

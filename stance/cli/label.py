@@ -21,12 +21,16 @@ from ..labeling.session import (Item, Member, Session, Terminal, items_from_arti
                                 stdin_is_terminal)
 from ..labeling.store import LabelStore, check_annotator, current_labels, gold_labels
 from ..labeling.suggest import ORDERS, load_lexicon_suggester, load_model_suggester, order_items
+from ..passage_text import with_texts
 from ..passages import normalize
 from ..paths import find_project, labels_dir as resolve_labels_dir
 from .common import (CodebookOpt, Command, EncodingOpt, Group, IdFieldOpt, InputsArg, LabelsDirOpt, OutOpt, ProblemLog,
                      ProjectOpt, TextFieldOpt, err,
                      output_stream, read_options)
 
+TextsOpt = typer.Option(None, "--texts", metavar="FILE",
+                        help="Where to read the text of labels stored by reference (ids and hashes "
+                        "only), e.g. ../shared/real-coverage/articles.jsonl.")
 AnnotatorOpt = typer.Option(..., "--annotator", "-a", metavar="NAME",
                             help="Your name; your answers go to NAME.jsonl in the labels folder.")
 PlainOpt = typer.Option(False, "--plain", help="No TTY needed: read one answer per line from stdin "
@@ -86,6 +90,9 @@ def label(
     lexicon: Optional[Path] = typer.Option(None, "--lexicon", help="Seed lexicon TOML (default: seeds/lexicon.toml)."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Suggest frames with this trained model "
                                          "instead of the seed lexicon (e.g. models/default)."),
+    by_reference: bool = typer.Option(False, "--by-reference", help="Store passage ids and text hashes, "
+                                      "not the text (for articles you may not copy); commands read the "
+                                      "text back from the articles (--texts)."),
     text_field: str = TextFieldOpt,
     id_field: str = IdFieldOpt,
     encoding: str = EncodingOpt,
@@ -108,6 +115,8 @@ def label(
         problems.finish()
         err("stance: no passages to label in the inputs")
         raise typer.Exit(1)
+    if by_reference:
+        items = [replace(it, by_reference=True) for it in items]
     events, warnings = store.read(annotator)
     for w in warnings:
         err(f"stance: warning: {w}")
@@ -134,6 +143,7 @@ def adjudicate(
     project: Optional[Path] = ProjectOpt,
     plain: bool = PlainOpt,
     ties_only: bool = typer.Option(False, "--ties-only", help="Only passages without a strict majority."),
+    texts: Optional[Path] = TextsOpt,
 ) -> None:
     """Decide the passages annotators disagree on; your answers become the gold labels.
 
@@ -158,13 +168,16 @@ def adjudicate(
         problems = ProblemLog()
         context = {m.passage_id: it for it in items_from_articles(iter_articles(inputs, on_error=problems))
                    for m in it.members}
+    by_reference = {d.passage_id for d in disagreements if not d.text}
+    disagreements = with_texts(disagreements, {pid: it.text for pid, it in context.items()}, texts)
     items: dict[tuple, Item] = {}
     for d in disagreements:  # the same text with the same votes is decided once
         key = (normalize(d.text), json.dumps(d.votes, sort_keys=True))
         if key in items:
             items[key].members.append(Member(d.passage_id, d.article_id))
             continue
-        items[key] = Item(d.text, [Member(d.passage_id, d.article_id)], d.article_id, votes=d.votes)
+        items[key] = Item(d.text, [Member(d.passage_id, d.article_id)], d.article_id, votes=d.votes,
+                          by_reference=d.passage_id in by_reference)
         if d.passage_id in context:
             c = context[d.passage_id]
             items[key] = replace(items[key], title=c.title, outlet=c.outlet, position=c.position,

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import IO, Iterable, Iterator
 
 from ..articles import Article
+from ..passage_text import text_sha256
 from ..passages import Passage, normalize, segment_article
 from .codebook import Codebook
 from .store import Event, Label, LabelStore, current_labels
@@ -49,6 +50,8 @@ class Item:
     article_size: int = 0
     previous: str | None = None  # the passage before it in the article, for context
     votes: dict[str, list[str]] = field(default_factory=dict)  # adjudication: annotator -> frames
+    # Third-party text: answers keep the text's SHA-256, never the text (see stance.passage_text).
+    by_reference: bool = False
 
 
 def items_from_articles(articles: Iterable[Article]) -> list[Item]:
@@ -241,9 +244,12 @@ class Session:
 
     def _write(self, kind: str, item: Item, frames: list[str], accepted: bool | None) -> None:
         seconds = round(time.monotonic() - self._shown_at, 1)
-        events = [Event(kind, m.passage_id, self.annotator, m.article_id, item.text if kind == "answer" else "",
+        stored, sha = item.text if kind == "answer" else "", ""
+        if item.by_reference and stored:
+            stored, sha = "", text_sha256(item.text)
+        events = [Event(kind, m.passage_id, self.annotator, m.article_id, stored,
                         list(frames), self.codebook.name, self.codebook.version, suggestion_accepted=accepted,
-                        seconds=seconds, source=self.source) for m in item.members]
+                        seconds=seconds, source=self.source, text_sha256=sha) for m in item.members]
         self.store.append(events)  # durable before the next passage is shown
         self.events.extend(events)
 

@@ -117,6 +117,7 @@ class Disagreement:
     article_id: str
     text: str
     votes: dict[str, list[str]]  # annotator -> frames
+    text_sha256: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -196,7 +197,8 @@ def gold_labels(events: Iterable[Event], annotators: Iterable[str] | None = None
                                  latest.text_sha256))
         else:
             unresolved.append(Disagreement(pid, latest.article_id, latest.text,
-                                         {a: list(lab.frames) for a, lab in sorted(these.items())}))
+                                         {a: list(lab.frames) for a, lab in sorted(these.items())},
+                                         latest.text_sha256))
     return gold, unresolved
 
 
