@@ -15,10 +15,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _load():
-    from stance.labeling.codebook import load_codebook
-    from stance.model.data import load_training_set
+    from stance.codebook import load_codebook
+    from stance.labeling.export import gold_records
+    from stance.model.data import training_set
 
-    return load_training_set(ROOT / "labels" / "annotations", load_codebook(), ROOT / "labels" / "corpus")
+    return training_set(gold_records(ROOT / "labels" / "annotations", cb := load_codebook()), cb.frame_keys, ROOT / "labels" / "corpus")
 
 
 _BUNDLE = None
@@ -61,7 +62,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=4, help="copies of the gold passages to tag")
     args = ap.parse_args()
-    from stance.model.train import TrainConfig, default_C, default_classifier, fit_pipeline
+    from stance.model.pipeline import TrainConfig, default_C, default_classifier, fit_pipeline
 
     data = _load()
     rows = []

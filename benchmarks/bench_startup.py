@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-HEAVY = ("sklearn", "datasets", "matplotlib", "pyarrow", "model2vec", "scipy", "joblib")
+HEAVY = ("sklearn", "datasets", "matplotlib", "pyarrow", "model2vec", "scipy", "joblib", "skops", "numpy")
 
 
 def main() -> None:

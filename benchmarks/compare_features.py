@@ -20,12 +20,13 @@ def main() -> None:
     ap.add_argument("--grid", action="store_true", help="also tune classifier and C for static embeddings")
     ap.add_argument("--only", nargs="*", help="run only these feature sets")
     args = ap.parse_args()
-    from stance.labeling.codebook import load_codebook
-    from stance.model.data import load_training_set
+    from stance.codebook import load_codebook
+    from stance.labeling.export import gold_records
+    from stance.model.data import training_set
     from stance.model.evaluate import evaluate_training_set
-    from stance.model.train import TrainConfig, default_C
+    from stance.model.pipeline import TrainConfig, default_C
 
-    data = load_training_set(ROOT / "labels" / "annotations", load_codebook(), ROOT / "labels" / "corpus")
+    data = training_set(gold_records(ROOT / "labels" / "annotations", cb := load_codebook()), cb.frame_keys, ROOT / "labels" / "corpus")
     configs = [("ngrams", "logreg", None), ("static", "logreg", None), ("static+ngrams", "logreg", None)]
     if args.with_encoder:
         configs.append(("encoder", "logreg", None))

@@ -25,15 +25,16 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
 
-    from stance.labeling.codebook import load_codebook
+    from stance.codebook import load_codebook
+    from stance.labeling.export import gold_records
     from stance.lexicon import Lexicon
+    from stance.model.data import training_set
     from stance.model.evaluate import frame_metrics
-    from stance.model.train import TrainConfig, fit_pipeline
+    from stance.model.pipeline import TrainConfig, fit_pipeline
 
     codebook = load_codebook()
-    from stance.model.data import load_training_set
-
-    data = load_training_set(ROOT / "labels" / "annotations", codebook, ROOT / "labels" / "corpus")
+    data = training_set(gold_records(ROOT / "labels" / "annotations", codebook), codebook.frame_keys,
+                        ROOT / "labels" / "corpus")
     splits = np.array([s or "" for s in data.splits])
     train, test = data.subset(splits == "train"), data.subset(splits == "test")
     lexicon = Lexicon.load(frames=data.frames)
@@ -62,9 +63,8 @@ def main() -> None:
             t = time.perf_counter()
             pipe = fit_pipeline(sub, TrainConfig(seed=r))
             seconds.append(time.perf_counter() - t)
-            clf = pipe.named_steps["clf"]
             proba = pipe.predict_proba(test.texts)
-            pred = (proba >= clf.thresholds_).astype(np.int8)
+            pred = pipe.predict(test.texts)
             scores.append(frame_metrics(test.Y, proba, pred, data.frames)["macro_f1"])
         if scores:
             print(f"| {size} | {statistics.mean(scores):.3f} | {min(scores):.3f} | {max(scores):.3f} | "

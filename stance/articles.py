@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from .errors import InputError
+from .jsonl import iter_lines
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -43,10 +44,6 @@ class Article:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Article":
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 
 @dataclass
@@ -334,19 +331,10 @@ def _record_to_article(rec: Any, source: str, options: ReadOptions) -> Article:
 
 
 def _read_jsonl_stream(fh: io.BufferedReader, name: str, options: ReadOptions, report) -> Iterator[Article]:
-    offset = 0
-    for lineno, raw in enumerate(fh, 1):
-        start, offset = offset, offset + len(raw)
-        source = f"{name}:{lineno}"
+    for line in iter_lines(fh, name):
         try:
-            line = _decode(raw, name, options.encoding, line=lineno, base=start)
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(source, f"malformed JSON ({exc.msg} at column {exc.colno})") from None
-            yield _record_to_article(rec, source, options)
+            text = _decode(line.raw, name, options.encoding, line=line.lineno, base=line.start)
+            yield _record_to_article(line.value(text), line.where, options)
         except InputError as err:
             report(err)
 

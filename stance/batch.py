@@ -25,6 +25,7 @@ from typing import IO, Any, Callable, Iterable, Iterator
 
 from .articles import HTML_SUFFIXES, TEXT_SUFFIXES, Article
 from .errors import InputError, StanceError
+from .jsonl import JsonLine, iter_lines
 from .profile import MAX_ARTICLE_WORDS, Profile, ProfileError, article_passages, build_profile
 
 DEFAULT_BATCH_SIZE = 128  # articles per chunk sent to a worker
@@ -44,10 +45,6 @@ class Failure:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Failure":
-        return cls(d.get("article_id"), d["source"], d["kind"], d["reason"])
-
 
 @dataclass
 class BatchStats:
@@ -60,9 +57,6 @@ class BatchStats:
     @property
     def done(self) -> int:
         return self.profiled + self.failed + self.skipped
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 # --- the error report -------------------------------------------------------------------
@@ -234,20 +228,17 @@ def prepare_resume(path: Path) -> ResumeState:
         raise StanceError(f"{path}: --resume needs JSON Lines output; write to a .jsonl file")
     good_end, bad_line = 0, None
     with open(path, "rb") as fh:
-        for lineno, line in enumerate(fh, 1):
+        for line in iter_lines(fh, str(path)):
             if bad_line is not None:
-                raise StanceError(f"{path}:{bad_line}: not a stance profile; is this the output of `stance profile`? "
+                raise StanceError(f"{bad_line}: not a stance profile; is this the output of `stance profile`? "
                                   "Fix or remove that line, or write to a new file")
-            if not line.strip():
-                good_end += len(line)
-                continue
-            record = _parse_profile_line(line) if line.endswith(b"\n") else None
+            record = _parse_profile_line(line) if line.complete else None
             if record is None:
-                bad_line = lineno  # fine only if it is the last line
+                bad_line = line.where  # fine only if it is the last line
                 continue
             state.done.add(record["article_id"])
             state.model_ids.add(record.get("model_id", ""))
-            good_end += len(line)
+            good_end = line.start + len(line.raw)
     size = path.stat().st_size
     if good_end < size:
         with open(path, "r+b") as fh:
@@ -256,10 +247,10 @@ def prepare_resume(path: Path) -> ResumeState:
     return state
 
 
-def _parse_profile_line(line: bytes) -> dict | None:
+def _parse_profile_line(line: JsonLine) -> dict | None:
     try:
-        record = json.loads(line)
-    except ValueError:
+        record = line.value()
+    except InputError:
         return None
     return record if isinstance(record, dict) and "article_id" in record and "frames" in record else None
 

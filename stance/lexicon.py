@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import CodebookError
-from .labeling.codebook import read_toml
+from .codebook import read_toml
 from .passages import normalize
 from .paths import default_lexicon
 

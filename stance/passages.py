@@ -33,10 +33,6 @@ class Passage:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Passage":
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__})
-
 
 @dataclass
 class Block:

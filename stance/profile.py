@@ -24,6 +24,7 @@ from typing import Any, Iterable, Sequence
 
 from .articles import Article
 from .errors import StanceError
+from .model.thresholds import carries
 from .passages import Passage, count_words, segment_article
 
 FORMAT_VERSION = 1
@@ -145,11 +146,12 @@ def summarise_passages(frames: Sequence[str], thresholds: Sequence[float],
     total = sum(p.n_words for p, _ in items)
     if total <= 0:
         raise ProfileError("no_passages", "the passages hold no words")
+    flags = carries([pr for _, pr in items], thresholds)
     tagged_any = [False] * len(items)
     result: dict[str, FrameProfile] = {}
     for j, frame in enumerate(frames):
         probs = [pr[j] for _, pr in items]
-        tagged = [pr >= thresholds[j] for pr in probs]
+        tagged = [bool(x) for x in flags[:, j]]
         expected = sum(p.n_words * pr for (p, _), pr in zip(items, probs)) / total
         variance = sum(p.n_words ** 2 * pr * (1 - pr) for (p, _), pr in zip(items, probs)) / total ** 2
         half = Z95 * math.sqrt(max(variance, 0.0))
@@ -190,7 +192,7 @@ def article_passages(article: Article, max_words: int = MAX_ARTICLE_WORDS) -> li
 
 def build_profile(bundle, article: Article, passages: list[Passage], proba) -> Profile:
     """A profile from an article's passages and their (n_passages, n_frames) probabilities."""
-    summary = summarise_passages(bundle.frames, list(bundle.thresholds), zip(passages, proba))
+    summary = summarise_passages(bundle.frames, bundle.thresholds, zip(passages, proba))
     return replace(summary, article_id=article.id, title=article.title, outlet=article.outlet, date=article.date,
                    url=article.url, model_id=bundle.model_id, meta=dict(article.meta))
 

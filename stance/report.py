@@ -13,7 +13,6 @@ import base64
 import csv
 import heapq
 import html
-import json
 import math
 import random
 import re
@@ -22,7 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
 
-from .errors import StanceError
+from .errors import InputError, StanceError
+from .jsonl import read_jsonl
 from .profile import Profile
 
 MEASURES = ("share", "expected")
@@ -115,15 +115,15 @@ def iter_profiles(paths: Iterable[str | Path]) -> Iterator[Profile]:
         if not path.exists():
             raise ReportError(f"{path}: no such file; pass the JSON Lines output of `stance profile`")
         _check_json_lines(path)
-        with open(path, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
+        hint = "if a run was interrupted, finish it with `stance profile --resume -o` the same file"
+        try:
+            for where, record in read_jsonl(path):
                 try:
-                    yield Profile.from_dict(json.loads(line))
+                    yield Profile.from_dict(record)
                 except (ValueError, KeyError, TypeError):
-                    raise ReportError(f"{path}:{lineno}: not a stance profile; if a run was interrupted, "
-                                      "finish it with `stance profile --resume -o` the same file") from None
+                    raise ReportError(f"{where}: not a stance profile; {hint}") from None
+        except InputError as exc:
+            raise ReportError(f"{exc}; {hint}") from None
 
 
 def _check_json_lines(path: Path) -> None:

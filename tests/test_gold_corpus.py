@@ -11,10 +11,13 @@ import numpy as np
 import pytest
 
 from stance.articles import iter_articles
-from stance.labeling.codebook import load_codebook
+from stance.codebook import load_codebook
 from stance.labeling.store import LabelStore, current_labels, gold_labels
-from stance.model.data import load_training_set
+from stance.labeling.export import gold_records
+from stance.model.data import training_set
 from stance.passages import iter_passages
+
+pytestmark = pytest.mark.data  # tests of the shipped corpus: `-m 'not data'` leaves them out
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "labels"
@@ -34,7 +37,7 @@ def events(codebook):
 
 @pytest.fixture(scope="module")
 def gold(codebook):
-    return load_training_set(LABELS / "annotations", codebook, LABELS / "corpus")
+    return training_set(gold_records(LABELS / "annotations", codebook), codebook.frame_keys, LABELS / "corpus")
 
 
 @pytest.fixture(scope="module")

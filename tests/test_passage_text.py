@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from stance.articles import iter_articles
-from stance.labeling.codebook import load_codebook
+from stance.codebook import load_codebook
 from stance.labeling.store import Event, LabelStore, gold_labels
 from stance.passage_text import (REAL_COVERAGE_ENV, MissingTextError, TextRef, default_real_coverage, resolve_texts,
                                  text_sha256, with_texts)

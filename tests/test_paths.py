@@ -91,7 +91,7 @@ def test_label_and_train_from_the_checkout_root_leave_shipped_data_alone(tmp_pat
     assert user_labels.is_file() and str(user_labels) in r.stderr  # it says where the labels went
     r = stance("train", "--no-evaluate", "--classifier", "logreg")
     assert r.returncode == 0, r.stderr
-    assert (tmp_path / "xdg" / "stance" / "models" / "mine" / "model.joblib").is_file()
+    assert (tmp_path / "xdg" / "stance" / "models" / "mine" / "model.skops").is_file()
     assert "models/mine" in r.stderr
     assert "warning: trained on only 20 labelled passages" in r.stderr  # a tiny model says so
     # Asking for the shipped folders explicitly is refused, with the way out.

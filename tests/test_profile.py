@@ -10,7 +10,7 @@ from stance.passages import Passage, segment_article
 from stance.paths import shipped_root
 from stance.profile import (N_EVIDENCE, SNIPPET_CHARS, Profile, ProfileError, profile_article, snippet,
                             summarise_passages)
-from stance.tagging import tag_passages
+from stance.model.tagging import tag_passages
 
 FRAMES = ["alpha", "beta"]  # test frames; the real ones come from the model
 THRESHOLDS = [0.5, 0.5]
@@ -110,7 +110,7 @@ def test_profiles_of_seed_articles_agree_with_tagging(bundle):
             assert fp.passages == sum(f in t.frames for t in tagged)
             assert 0.0 <= fp.lo <= fp.expected <= fp.hi <= 1.0
             assert len(fp.evidence) == min(N_EVIDENCE, fp.passages)
-            assert all(e.probability >= bundle.meta["thresholds"][f] - 1e-4 for e in fp.evidence)
+            assert all(e.probability >= bundle.thresholds[bundle.frames.index(f)] - 1e-4 for e in fp.evidence)
         none_words = sum(t.n_words for t in tagged if not t.frames)
         assert prof.none_share == pytest.approx(none_words / prof.n_words, abs=1e-4)
         best = max(bundle.frames, key=lambda f: prof.frames[f].share)

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from stance.labeling.codebook import load_codebook  # noqa: E402
+from stance.codebook import load_codebook  # noqa: E402
 from stance.labeling.store import Event, LabelStore  # noqa: E402
 from stance.passage_text import default_real_coverage, text_sha256  # noqa: E402
 

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from stance.labeling.codebook import load_codebook  # noqa: E402
+from stance.codebook import load_codebook  # noqa: E402
 from stance.passages import normalize  # noqa: E402
 
 

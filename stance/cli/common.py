@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -128,11 +127,3 @@ def output_stream(path: Optional[Path]) -> Iterator[IO[str]]:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as fh:
         yield fh
-
-
-def write_jsonl(records, stream: IO[str]) -> int:
-    n = 0
-    for rec in records:
-        stream.write(json.dumps(rec, ensure_ascii=False) + "\n")
-        n += 1
-    return n

@@ -6,8 +6,6 @@ import json
 import sys
 import textwrap
 from dataclasses import replace
-from collections import Counter
-from itertools import combinations
 from pathlib import Path
 from typing import List, Optional
 
@@ -15,14 +13,12 @@ import typer
 
 from ..articles import iter_articles
 from ..labeling.agreement import find_disagreements, frame_agreement, undecided_disagreements
-from ..labeling.codebook import load_codebook
+from ..codebook import load_codebook
 from ..labeling.export import FORMATS, export_gold, import_labels
-from ..labeling.session import (Item, Member, Session, Terminal, items_from_articles, run_plain, run_terminal,
-                                stdin_is_terminal)
-from ..labeling.store import LabelStore, check_annotator, current_labels, gold_labels
-from ..labeling.suggest import ORDERS, load_lexicon_suggester, load_model_suggester, order_items
+from ..labeling.session import Session, adjudication_items, items_from_articles, run_plain, stdin_is_terminal
+from ..labeling.store import LabelStore, check_annotator, current_labels, gold_labels, label_stats
+from ..labeling.suggest import ORDERS, load_lexicon_suggester, order_items
 from ..passage_text import with_texts
-from ..passages import normalize
 from ..paths import find_project, labels_dir as resolve_labels_dir
 from .common import (CodebookOpt, Command, EncodingOpt, Group, IdFieldOpt, InputsArg, LabelsDirOpt, OutOpt, ProblemLog,
                      ProjectOpt, TextFieldOpt, err,
@@ -64,6 +60,8 @@ def _run(session: Session, plain: bool) -> None:
     if plain:
         run_plain(session, sys.stdin, sys.stderr)
     else:
+        from ..labeling.terminal import Terminal, run_terminal  # termios: only on a TTY
+
         with Terminal(sys.stdin.fileno(), sys.stderr) as term:
             run_terminal(session, term)
     done, total = session.progress()
@@ -121,7 +119,10 @@ def label(
     for w in warnings:
         err(f"stance: warning: {w}")
     if model is not None:
-        suggester = load_model_suggester(model, store.codebook)
+        from ..model.bundle import load_bundle
+        from ..model.suggest import ModelSuggester
+
+        suggester = ModelSuggester(load_bundle(model, store.codebook))
         suggester.prefetch([it.text for it in items])
     else:
         suggester = load_lexicon_suggester(store.codebook, lexicon) if (suggest or order == "seeds") else None
@@ -163,29 +164,13 @@ def adjudicate(
     if ties_only:
         tied = {u.passage_id for u in gold_labels(events)[1]}
         disagreements = [d for d in disagreements if d.passage_id in tied]
-    context = {}
-    if inputs:
-        problems = ProblemLog()
-        context = {m.passage_id: it for it in items_from_articles(iter_articles(inputs, on_error=problems))
-                   for m in it.members}
-    by_reference = {d.passage_id for d in disagreements if not d.text}
-    disagreements = with_texts(disagreements, {pid: it.text for pid, it in context.items()}, texts)
-    items: dict[tuple, Item] = {}
-    for d in disagreements:  # the same text with the same votes is decided once
-        key = (normalize(d.text), json.dumps(d.votes, sort_keys=True))
-        if key in items:
-            items[key].members.append(Member(d.passage_id, d.article_id))
-            continue
-        items[key] = Item(d.text, [Member(d.passage_id, d.article_id)], d.article_id, votes=d.votes,
-                          by_reference=d.passage_id in by_reference)
-        if d.passage_id in context:
-            c = context[d.passage_id]
-            items[key] = replace(items[key], title=c.title, outlet=c.outlet, position=c.position,
-                                 article_size=c.article_size, previous=c.previous)
+    context = items_from_articles(iter_articles(inputs, on_error=ProblemLog())) if inputs else []
+    known = {m.passage_id: it.text for it in context for m in it.members}
+    items = adjudication_items(with_texts(disagreements, known, texts), context)
     if not items:
         err(f"stance: no disagreements to adjudicate in {store.directory}")
         return
-    session = Session(list(items.values()), store, annotator, events, "adjudicate")
+    session = Session(items, store, annotator, events, "adjudicate")
     if session.current is None:
         err(f"stance: {annotator} has adjudicated all {len(items)} disagreements")
         return
@@ -202,49 +187,28 @@ def stats(
     Example: stance labels stats
     """
     store = _store(labels_dir, codebook, project)
-    events = _read_all(store)
-    labels = current_labels(events)
-    keys = store.codebook.frame_keys
-    if not labels:
+    s = label_stats(_read_all(store), store.codebook)
+    if not s.rows:
         err(f"stance: no labels in {store.directory} yet; start with: stance label ARTICLES --annotator NAME")
         raise typer.Exit(1)
-    per: dict[str, Counter] = {}
-    pair: Counter = Counter()
-    for (ann, _), lab in labels.items():
-        c = per.setdefault(ann, Counter())
-        c["passages"] += 1
-        c[lab.source] += 1
-        c.update(lab.frames or ["none"])
-        pair.update(combinations(sorted(lab.frames, key=keys.index), 2))
-    # A skip counts only while the passage is still unanswered by that annotator.
-    skips = Counter(a for a, pid in {(e.annotator, e.passage_id) for e in events if e.type == "skip"}
-                    if (a, pid) not in labels)
-    rulings = Counter(a for (a, _) in current_labels(events, adjudication=True))
-    width = max(len(a) for a in [*per, *rulings, "annotator"])
-    names = sorted(set(per) | set(rulings))
+    keys = store.codebook.frame_keys
+    width = max(len(a) for a in [*s.rows, "annotator"])
 
-    def table(cols: list[str], values) -> list[str]:  # two narrow tables fit 80 columns, one wide did not
+    def table(cols: list[str]) -> list[str]:  # two narrow tables fit 80 columns, one wide did not
         lines = [f"{'annotator':<{width}}  " + "  ".join(cols)]
-        for ann in names:
-            lines.append(f"{ann:<{width}}  " + "  ".join(f"{v:>{len(col)}}" for v, col in zip(values(ann), cols)))
+        for ann, row in s.rows.items():
+            lines.append(f"{ann:<{width}}  " + "  ".join(f"{row[col]:>{len(col)}}" for col in cols))
         return lines
 
-    out = table(["passages", "none", "skipped", "imported", "adjudicated"],
-                lambda a: [per.get(a, Counter())["passages"], per.get(a, Counter())["none"], skips[a],
-                           per.get(a, Counter())["import"], rulings[a]])
+    out = table(["passages", "none", "skipped", "imported", "adjudicated"])
     out += ["", "Answers carrying each frame:"]
-    out += table(list(keys), lambda a: [per.get(a, Counter())[k] for k in keys])
-    total = Counter()
-    for c in per.values():
-        total.update(c)
-    out += ["", f"{len({pid for _, pid in labels})} distinct passages labelled; "
-                f"{sum(1 for n in Counter(pid for _, pid in labels).values() if n >= 2)} by two or more annotators.",
+    out += table(list(keys))
+    out += ["", f"{s.passages} distinct passages labelled; {s.shared} by two or more annotators.",
             "", "Frames together (answers carrying both):"]
     kw = max(len(k) for k in keys)
     out.append(" " * (kw + 2) + "  ".join(keys))
     for a in keys:
-        cells = [(total[a] if a == b else pair[tuple(sorted((a, b), key=keys.index))]) for b in keys]
-        out.append(f"{a:<{kw}}  " + "  ".join(f"{v:>{len(b)}}" for v, b in zip(cells, keys)))
+        out.append(f"{a:<{kw}}  " + "  ".join(f"{s.together[a][b]:>{len(b)}}" for b in keys))
     print("\n".join(out))
 
 

@@ -9,11 +9,11 @@ from typing import List, Optional
 import typer
 
 from ..articles import iter_articles
+from ..jsonl import write_jsonl
 from ..passages import iter_passages
 from ..paths import default_static_embeddings, find_project, labels_dir as resolve_labels_dir
 from .common import (CodebookOpt, Command, EncodingOpt, IdFieldOpt, InputsArg, ModelOpt, OutOpt, ProblemLog, ProjectOpt,
-                     TextFieldOpt,
-                     err, output_stream, read_options, write_jsonl)
+                     TextFieldOpt, err, output_stream, read_options)
 
 AllowMismatchOpt = typer.Option(False, "--allow-version-mismatch",
                                 help="Load a model saved with another scikit-learn minor version (may misbehave).")
@@ -43,26 +43,28 @@ def train(
 
     Example: stance train --name first   (then: stance profile ARTICLES --model first)
     """
-    from ..labeling.codebook import load_codebook
-    from ..model.data import load_training_set
-    from ..model.train import TrainConfig, default_C, default_classifier, train_model
+    from ..codebook import load_codebook
+    from ..labeling.export import gold_records
+    from ..model.data import training_set
+    from ..model.pipeline import TrainConfig, default_C, default_classifier
+    from ..model.train import train_model
 
     proj = find_project(project) if labels is None or out is None else None
     labels = resolve_labels_dir(labels, proj)
     out = out or proj.models / name
     cb = load_codebook(codebook)
     corpus = corpus or (labels.parent / "corpus")
-    data = load_training_set(labels, cb, corpus if corpus.is_dir() else None)
+    # Label data reaches the model as plain records: labelling and model never import each other.
+    data = training_set(gold_records(labels, cb), cb.frame_keys, corpus if corpus.is_dir() else None, source=labels)
     classifier = classifier or default_classifier(features)
     config = TrainConfig(features=features, classifier=classifier, C=C if C is not None else default_C(features, classifier),
                          seed=seed, embeddings=str(embeddings or default_static_embeddings().name),
                          encoder=str(encoder) if encoder else None)
-    out_dir = train_model(data, cb, out, config, evaluate=evaluate, progress=lambda m: err(f"stance: {m}"))
-    meta = json.loads((out_dir / "model.json").read_text())
-    for part, s in meta["metrics"].items():
+    bundle = train_model(data, cb, out, config, evaluate=evaluate, progress=lambda m: err(f"stance: {m}"))
+    for part, s in bundle.metrics.items():
         err(f"stance: {part}: macro-F1 {s['macro_f1']:.3f} (" + ", ".join(f"{f} {v:.3f}" for f, v in s["f1"].items()) + ")")
-    err(f"stance: wrote {out_dir}/ (model.joblib, model.json, MODEL_CARD.md" + (", report.md, plots/)" if evaluate else ")"))
-    for warning in meta.get("warnings", []):
+    err(f"stance: wrote {bundle.path}/ (model.skops, model.json, MODEL_CARD.md" + (", report.md, plots/)" if evaluate else ")"))
+    for warning in bundle.warnings:
         err(f"stance: warning: {warning}")
 
 
@@ -81,9 +83,19 @@ def evaluate(
 
     Example: stance evaluate my-labels.csv --model mine -o eval/
     """
+    from ..codebook import load_codebook
+    from ..labeling.export import label_records
+    from ..model.bundle import load_bundle
+    from ..model.data import training_set
     from ..model.evaluate import evaluate_bundle, evaluation_markdown
 
-    report = evaluate_bundle(data, model, codebook, out, allow_version_mismatch=allow_version_mismatch)
+    cb = load_codebook(codebook) if codebook else None
+    bundle = load_bundle(model, cb, allow_version_mismatch)
+    cb = cb or bundle.codebook
+    corpus = data.parent / "corpus" if data.is_dir() else None
+    labelled = training_set(label_records(data, cb), cb.frame_keys, corpus if corpus and corpus.is_dir() else None,
+                            source=data)
+    report = evaluate_bundle(bundle, labelled, str(data), out)
     if as_json:
         m = report["model"]
         print(json.dumps(_rounded({"n": m["n"], "macro_f1": m["macro_f1"], "micro_f1": m["micro_f1"],
@@ -121,9 +133,9 @@ def tag(
 
     Example: stance tag seeds/articles --format table
     """
-    from ..labeling.codebook import load_codebook
+    from ..codebook import load_codebook
     from ..model.bundle import load_bundle
-    from ..tagging import iter_tagged
+    from ..model.tagging import iter_tagged
 
     if fmt not in ("jsonl", "table"):
         raise typer.BadParameter("--format must be jsonl or table")

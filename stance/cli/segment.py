@@ -6,9 +6,10 @@ from typing import List, Optional
 import typer
 
 from ..articles import iter_articles
+from ..jsonl import write_jsonl
 from ..passages import MAX_WORDS, MIN_WORDS, iter_passages
 from .common import (EncodingOpt, IdFieldOpt, InputsArg, OutOpt, ProblemLog, TextFieldOpt, err,
-                     output_stream, read_options, write_jsonl)
+                     output_stream, read_options)
 
 
 def segment(

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from typing import Any, Hashable, Iterable, Sequence
 
-from .codebook import Codebook
+from ..codebook import Codebook
 from .store import Disagreement, Event, Label, current_labels, first_answered, votes_by_passage
 
 ALL_FRAMES = "(exact set)"  # the row comparing whole frame sets
@@ -81,10 +81,6 @@ class PairKappa:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "PairKappa":
-        return cls(**d)
-
 
 @dataclass
 class FrameAgreement:
@@ -98,10 +94,6 @@ class FrameAgreement:
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "kappas": [k.to_dict() for k in self.kappas]}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "FrameAgreement":
-        return cls(**{**d, "kappas": [PairKappa.from_dict(k) for k in d.get("kappas", [])]})
 
 
 def shared_passages(labels: dict[tuple[str, str], Label],

@@ -23,7 +23,8 @@ from ..articles import content_id
 from ..errors import CodebookError, InputError, LabelStoreError
 from ..passages import passage_id as make_passage_id
 from .agreement import frame_agreement
-from .codebook import Codebook
+from ..codebook import Codebook
+from ..jsonl import read_jsonl
 from .store import Event, GoldLabel, LabelStore, Disagreement, current_labels, gold_labels
 
 FORMATS = ("jsonl", "csv", "parquet", "hf")
@@ -228,6 +229,33 @@ def _num(x: float | None, pct: bool = False) -> str:
     return f"{100 * x:.1f}%" if pct else f"{x:.3f}"
 
 
+# --- label records for a model ------------------------------------------------------------
+
+def gold_records(directory: str | Path, codebook: Codebook) -> list[dict[str, Any]]:
+    """Gold labels of a label store folder as plain records {passage_id, article_id, text, frames}:
+    what a model learns from (ties stay out until adjudicated)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise LabelStoreError(f"{directory}: no label store here; label passages with `stance label`, "
+                              "pass --labels with your annotations folder, or --labels shipped for the gold "
+                              "corpus that ships with stance")
+    events, _warnings = LabelStore(directory, codebook).read_all()
+    gold, _ties = gold_labels(events)
+    if not gold:
+        raise LabelStoreError(f"{directory}: no labelled passages; label some with `stance label` first, or "
+                              "train on the shipped gold corpus with --labels shipped")
+    return [{"passage_id": g.passage_id, "article_id": g.article_id, "text": g.text, "frames": list(g.frames)}
+            for g in gold]
+
+
+def label_records(path: str | Path, codebook: Codebook) -> list[dict[str, Any]]:
+    """Labelled passages from a label store folder (its gold labels) or a JSONL/CSV label file."""
+    path = Path(path)
+    if path.is_dir():
+        return gold_records(path, codebook)
+    return [rec for _where, rec in read_label_records(path, codebook)]
+
+
 # --- import --------------------------------------------------------------------------------
 
 @dataclass
@@ -287,20 +315,16 @@ def _records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
                 for rec in reader:
                     yield f"{path}:{reader.line_num}", rec
         elif suffix in (".jsonl", ".ndjson", ".json"):
-            with open(path, encoding="utf-8-sig") as fh:
-                head = fh.read(1)
-                fh.seek(0)
-                if suffix == ".json" and head == "[":
-                    for i, rec in enumerate(json.load(fh)):
-                        yield f"{path}[{i}]", _object(rec, f"{path}[{i}]")
-                    return
-                for lineno, line in enumerate(fh, 1):
-                    if line.strip():
-                        try:
-                            rec = json.loads(line)
-                        except json.JSONDecodeError as exc:
-                            raise InputError(f"{path}:{lineno}", f"malformed JSON ({exc.msg})") from None
-                        yield f"{path}:{lineno}", _object(rec, f"{path}:{lineno}")
+            if suffix == ".json":
+                with open(path, encoding="utf-8-sig") as fh:
+                    head = fh.read(1)
+                    fh.seek(0)
+                    if head == "[":
+                        for i, rec in enumerate(json.load(fh)):
+                            yield f"{path}[{i}]", _object(rec, f"{path}[{i}]")
+                        return
+            for where, rec in read_jsonl(path, objects=False):
+                yield where, _object(rec, where)
         else:
             raise InputError(str(path), "import reads .csv or .jsonl (JSON Lines) files")
     except FileNotFoundError:

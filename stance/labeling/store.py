@@ -16,14 +16,16 @@ import json
 import os
 import re
 from collections import Counter
+from itertools import combinations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..errors import LabelStoreError
+from ..codebook import Codebook
+from ..errors import InputError, LabelStoreError
+from ..jsonl import JsonLine, iter_lines
 from ..paths import check_writable
-from .codebook import Codebook
 
 FORMAT_VERSION = 1
 EVENT_TYPES = ("answer", "skip", "undo")
@@ -85,10 +87,6 @@ class Label:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Label":
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
-
 
 @dataclass
 class GoldLabel:
@@ -102,10 +100,6 @@ class GoldLabel:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "GoldLabel":
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 
 @dataclass
@@ -121,10 +115,6 @@ class Disagreement:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Disagreement":
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 
 # --- deriving state ------------------------------------------------------------------------
@@ -202,6 +192,46 @@ def gold_labels(events: Iterable[Event], annotators: Iterable[str] | None = None
     return gold, unresolved
 
 
+@dataclass
+class LabelStats:
+    """What a label store holds: per annotator (sorted), the counts `passages`, one per frame key,
+    `none`, `skipped`, `imported`, `adjudicated`; distinct passages, those labelled by two or more
+    annotators, and how often two frames are carried by one answer (`together[a][a]`: answers with a)."""
+
+    rows: dict[str, dict[str, int]]
+    passages: int
+    shared: int
+    together: dict[str, dict[str, int]]
+
+
+def label_stats(events: list[Event], codebook: Codebook) -> LabelStats:
+    keys = codebook.frame_keys
+    labels = current_labels(events)
+    per: dict[str, Counter] = {}
+    total: Counter = Counter()
+    pair: Counter = Counter()
+    for (ann, _), lab in labels.items():
+        c = per.setdefault(ann, Counter())
+        c["passages"] += 1
+        c[lab.source] += 1
+        c.update(lab.frames or ["none"])
+        total.update(lab.frames)
+        pair.update(combinations(sorted(lab.frames, key=keys.index), 2))
+    # A skip counts only while the passage is still unanswered by that annotator.
+    skips = Counter(a for a, pid in {(e.annotator, e.passage_id) for e in events if e.type == "skip"}
+                    if (a, pid) not in labels)
+    rulings = Counter(a for (a, _) in current_labels(events, adjudication=True))
+    rows = {}
+    for ann in sorted(set(per) | set(rulings)):
+        c = per.get(ann, Counter())
+        rows[ann] = {"passages": c["passages"], **{k: c[k] for k in keys}, "none": c["none"],
+                     "skipped": skips[ann], "imported": c["import"], "adjudicated": rulings[ann]}
+    together = {a: {b: total[a] if a == b else pair[tuple(sorted((a, b), key=keys.index))] for b in keys}
+                for a in keys}
+    per_passage = Counter(pid for _, pid in labels)
+    return LabelStats(rows, len(per_passage), sum(1 for n in per_passage.values() if n >= 2), together)
+
+
 def first_answered(label: Label) -> tuple[str, str, int]:
     """A sort key putting answers in the order they were given (file order breaks clock ties)."""
     return label.timestamp, label.annotator, label.seq
@@ -249,16 +279,13 @@ class LabelStore:
         if not path.exists():
             return events, warnings
         with open(path, "rb") as fh:
-            for lineno, raw in enumerate(fh, 1):
-                if not raw.strip():
+            for line in iter_lines(fh, str(path)):
+                if _is_torn(line.raw):
+                    warnings.append(f"{line.where}: incomplete line (a write was cut short, e.g. the session was "
+                                    f"killed); ignored{' (kept as written)' if line.complete else ''}: the answer "
+                                    "it held was not saved")
                     continue
-                where = f"{path}:{lineno}"
-                if _is_torn(raw):
-                    last = not raw.endswith(b"\n")
-                    warnings.append(f"{where}: incomplete line (a write was cut short, e.g. the session was killed); "
-                                    f"ignored{'' if last else ' (kept as written)'}: the answer it held was not saved")
-                    continue
-                events.append(self._parse(raw, where, annotator))
+                events.append(self._parse(line, annotator))
         return events, warnings
 
     def read_all(self, annotators: Iterable[str] | None = None) -> tuple[list[Event], list[str]]:
@@ -270,15 +297,17 @@ class LabelStore:
             warnings.extend(w)
         return events, warnings
 
-    def _parse(self, raw: bytes, where: str, annotator: str) -> Event:
+    def _parse(self, line: JsonLine, annotator: str) -> Event:
+        where = line.where
+
         def bad(reason: str) -> LabelStoreError:
             return LabelStoreError(f"{where}: {reason}; fix or delete that line (the file is append-only, "
                                    "so nothing else rewrote it)")
 
         try:
-            d = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise bad(f"malformed line ({exc})") from None
+            d = line.value()
+        except InputError as exc:
+            raise bad(exc.reason) from None
         if not isinstance(d, dict):
             raise bad("line is not a JSON object")
         for req in ("type", "passage_id", "annotator"):

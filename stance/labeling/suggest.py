@@ -2,8 +2,8 @@
 
 A suggester proposes frames for a passage (pre-selected on the screen, marked "(suggested)") and
 scores how strongly each frame is indicated (used to order passages). Anything with these two
-methods plugs in: the seed lexicon here; a trained model can be added the same way, and a new
-ordering (e.g. by model uncertainty) is one more entry in `ORDERS`.
+methods plugs in: the seed lexicon here, a trained model (`stance.model.suggest.ModelSuggester`,
+wired in by the CLI: labelling never imports the model); a new ordering is one more entry in `ORDERS`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Callable, Protocol, Sequence, TypeVar
 from ..errors import CodebookError, InputError
 from ..lexicon import Lexicon
 from ..paths import default_lexicon
-from .codebook import Codebook
+from ..codebook import Codebook
 
 T = TypeVar("T")
 
@@ -48,38 +48,6 @@ def load_lexicon_suggester(codebook: Codebook, path: str | Path | None = None) -
         if not path.exists():
             return None
     return LexiconSuggester(Lexicon.load(path, codebook.frame_keys))
-
-
-class ModelSuggester:
-    """Frames a trained model predicts, with its calibrated probabilities as scores. Probabilities
-    are computed in one batch up front (`prefetch`), so the session never waits on the model."""
-
-    def __init__(self, bundle):
-        self.bundle = bundle
-        self._proba: dict[str, list[float]] = {}
-
-    def prefetch(self, texts: Sequence[str]) -> None:
-        todo = [t for t in dict.fromkeys(texts) if t not in self._proba]
-        for t, row in zip(todo, self.bundle.predict_proba(todo) if todo else []):
-            self._proba[t] = [float(p) for p in row]
-
-    def scores(self, passage_text: str) -> dict[str, float]:
-        if passage_text not in self._proba:
-            self.prefetch([passage_text])
-        return dict(zip(self.bundle.frames, self._proba[passage_text]))
-
-    def suggest(self, passage_text: str) -> list[str]:
-        return [f for f, p in self.scores(passage_text).items() if p >= self.bundle.meta["thresholds"][f]]
-
-    def uncertainty(self, passage_text: str) -> float:
-        """Distance of the closest frame probability to its threshold: small = the model is unsure."""
-        return min(abs(p - self.bundle.meta["thresholds"][f]) for f, p in self.scores(passage_text).items())
-
-
-def load_model_suggester(model_path: str | Path | None, codebook: Codebook) -> ModelSuggester:
-    from ..model.bundle import load_bundle
-
-    return ModelSuggester(load_bundle(model_path, codebook))
 
 
 # --- orderings -----------------------------------------------------------------------------

@@ -1,181 +1,288 @@
-"""Saving and loading a trained model: `models/NAME/` with `model.joblib`, `model.json` and
-`MODEL_CARD.md`. This is the only place that calls `joblib.load`, and it checks first.
+"""Saving and loading a trained model: `models/NAME/` with `model.skops` (the fitted pipeline),
+`model.json` (what it was trained on: one typed `Bundle` record) and `MODEL_CARD.md`.
 
-A joblib file runs code when loaded, so loading verifies the file's SHA-256 against `model.json`,
-refuses another scikit-learn minor version (unless allowed), a different codebook, or a different
-static-embedding table. Load only models you trust.
+Loading must not be able to run code: researchers share bundles, and whoever can change the model
+file can change the SHA-256 in `model.json` beside it. So the pipeline is stored with `skops.io`,
+which describes objects instead of pickling them, and loading first lists every type the file
+names and refuses any type outside `TRUSTED_TYPES` before building anything. The SHA-256 still
+catches a corrupted file; the scikit-learn version, codebook and embedding-table checks catch a
+stale one. Bundles of the old joblib format (a pickle) are refused unread.
 """
 
 from __future__ import annotations
 
 import json
 import platform
-import warnings
-from dataclasses import dataclass
+import zipfile
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
-import numpy as np
-
+from ..codebook import Codebook, parse_codebook
 from ..errors import ModelError
-from ..labeling.codebook import Codebook, parse_codebook
-from ..paths import resolve_model
-from .features import file_sha256, find_static
+from ..hashing import file_sha256
+from ..paths import SHIPPED_LABELS, is_shipped, resolve_model
+from .pipeline import TrainConfig
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+MODEL_FILE = "model.skops"
+OLD_MODEL_FILE = "model.joblib"  # format 1: a pickle, never loaded
+
+# Every type a stance pipeline is built from that skops does not trust by default (it trusts
+# scikit-learn's estimators, numpy and builtins). A bundle naming any other type is refused.
+TRUSTED_TYPES = [
+    "stance.model.classifier.FrameClassifier",
+    "stance.model.features.StaticEmbeddings",
+    "stance.model.features.SentenceEncoder",
+    "stance.model.features.DenseToSparse",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.pipeline.FeatureUnion",
+    "sklearn.feature_extraction.text.TfidfVectorizer",
+    "sklearn.feature_extraction.text.TfidfTransformer",
+    "sklearn.svm._classes.SVC",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "numpy.float32",
+    "numpy.float64",
+    "numpy.int64",
+    "numpy.int32",
+    "builtins.slice",
+]
 
 
-def _versions() -> dict[str, str]:
-    import joblib
-    import scipy
-    import sklearn
+@dataclass(frozen=True)
+class CodebookRecord:
+    """The codebook a model was trained on, in full, so the bundle can label without the file."""
 
-    return {"python": platform.python_version(), "scikit-learn": sklearn.__version__, "numpy": np.__version__,
-            "scipy": scipy.__version__, "joblib": joblib.__version__}
+    name: str
+    version: str
+    sha256: str
+    frames: list[str]
+    content_raw: dict[str, Any]
+
+    @classmethod
+    def of(cls, codebook: Codebook) -> "CodebookRecord":
+        import tomllib
+
+        path = Path(codebook.path) if codebook.path else None
+        raw = tomllib.loads(path.read_text(encoding="utf-8")) if path is not None and path.is_file() else {}
+        return cls(codebook.name, codebook.version, codebook.hash(), codebook.frame_keys, raw)
+
+
+@dataclass(frozen=True)
+class TrainingRecord:
+    sha256: str  # TrainingSet.sha256(): passages and their gold frames
+    counts: dict[str, int]
+    passage_ids: list[str]
+    writers: list[str]
+    source: str = ""  # the label store or file (bundles from before this field were all shipped gold)
+    shipped_gold: bool = False
+
+
+@dataclass(frozen=True)
+class EmbeddingsRecord:
+    path: str
+    sha256: str
 
 
 @dataclass
 class Bundle:
-    """A loaded model: the fitted pipeline plus what it was trained on."""
+    """A trained model: the fitted pipeline plus what it was trained on (`model.json`)."""
 
-    pipeline: object
-    meta: dict
+    pipeline: Any = field(repr=False)
     path: Path
+    name: str
+    frames: list[str]
+    codebook_record: CodebookRecord
+    training: TrainingRecord
+    config: TrainConfig
+    embeddings: EmbeddingsRecord | None
+    metrics: dict[str, Any]
+    train_seconds: float
+    versions: dict[str, str]
+    created_at: str
+    model_sha256: str
+    warnings: list[str] = field(default_factory=list)  # what to know before trusting it (see card.py)
+    format_version: int = FORMAT_VERSION
+
+    # --- model.json ----------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format_version": self.format_version, "name": self.name, "frames": self.frames,
+                "codebook": asdict(self.codebook_record), "training_data": asdict(self.training),
+                "config": asdict(self.config),
+                "embeddings": asdict(self.embeddings) if self.embeddings is not None else None,
+                "metrics": self.metrics, "train_seconds": self.train_seconds, "versions": self.versions,
+                "created_at": self.created_at, "model_file": MODEL_FILE, "model_sha256": self.model_sha256,
+                "warnings": self.warnings}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], pipeline: Any, path: Path) -> "Bundle":
+        return cls(pipeline=pipeline, path=path, name=d["name"], frames=list(d["frames"]),
+                   codebook_record=CodebookRecord(**d["codebook"]), training=TrainingRecord(**d["training_data"]),
+                   config=TrainConfig(**d["config"]),
+                   embeddings=EmbeddingsRecord(**d["embeddings"]) if d.get("embeddings") else None,
+                   metrics=d.get("metrics", {}), train_seconds=d["train_seconds"], versions=d["versions"],
+                   created_at=d["created_at"], model_sha256=d["model_sha256"], warnings=list(d.get("warnings", [])),
+                   format_version=d["format_version"])
+
+    # --- using it --------------------------------------------------------------------------
 
     @property
-    def frames(self) -> list[str]:
-        return list(self.meta["frames"])
+    def classifier(self):
+        return self.pipeline.named_steps["clf"]
 
     @property
-    def thresholds(self) -> np.ndarray:
-        return np.array([self.meta["thresholds"][f] for f in self.frames])
+    def thresholds(self):
+        """Each frame's decision threshold, as the classifier learned it (stored only there)."""
+        return self.classifier.thresholds_
 
     @property
     def model_id(self) -> str:
-        return f"{self.meta['name']}@{self.meta['model_sha256'][:12]}"
+        return f"{self.name}@{self.model_sha256[:12]}"
 
     @property
     def codebook(self) -> Codebook:
-        return parse_codebook(self.meta["codebook"]["content_raw"], f"{self.path}/model.json")
+        return parse_codebook(self.codebook_record.content_raw, f"{self.path}/model.json")
 
-    def features(self, texts: list[str]) -> np.ndarray:
+    def features(self, texts: list[str]):
         return self.pipeline.named_steps["features"].transform(texts)
 
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
+    def predict_proba(self, texts: list[str]):
         """(n_texts, n_frames) calibrated probabilities."""
+        import numpy as np
+
         if not texts:
             return np.zeros((0, len(self.frames)))
-        return self.pipeline.named_steps["clf"].predict_proba(self.features(texts))
-
-    def predict(self, texts: list[str]) -> np.ndarray:
-        return (self.predict_proba(texts) >= self.thresholds).astype(np.int8)
+        return self.pipeline.predict_proba(texts)
 
     def tag(self, texts: list[str], evidence: bool = True):
-        """Frames, probabilities and evidence terms for each text (see stance.tagging)."""
-        from ..tagging import tag_texts
+        """Frames, probabilities and evidence terms for each text (see stance.model.tagging)."""
+        from .tagging import tag_texts
 
         return tag_texts(self, texts, evidence=evidence)
 
 
-def codebook_record(codebook: Codebook, raw: dict) -> dict:
-    return {"name": codebook.name, "version": codebook.version, "sha256": codebook.hash(),
-            "frames": codebook.frame_keys, "content_raw": raw}
-
-
-def save_bundle(pipe, data, codebook: Codebook, config, out_dir: Path, report: dict, train_seconds: float) -> Path:
+def _versions() -> dict[str, str]:
     import joblib
-    import tomllib
+    import numpy as np
+    import scipy
+    import skops
+    import sklearn
 
-    from ..paths import is_shipped
-    from .card import model_warnings, write_model_card
+    return {"python": platform.python_version(), "scikit-learn": sklearn.__version__, "numpy": np.__version__,
+            "scipy": scipy.__version__, "joblib": joblib.__version__, "skops": skops.__version__}
+
+
+def save_bundle(pipe, data, codebook: Codebook, config: TrainConfig, out_dir: Path, metrics: dict,
+                train_seconds: float, warnings: list[str] | None = None) -> Bundle:
+    """Write `model.skops` and `model.json`; returns the Bundle as `load_bundle` would give it."""
+    import skops.io as sio
+
+    from .features import find_static
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    model_file = out_dir / "model.joblib"
-    joblib.dump(pipe, model_file, compress=3)
-    clf = pipe.named_steps["clf"]
+    model_file = out_dir / MODEL_FILE
+    sio.dump(pipe, model_file, compression=zipfile.ZIP_DEFLATED)
+    (out_dir / OLD_MODEL_FILE).unlink(missing_ok=True)  # a retrained old bundle keeps no pickle
     static = find_static(pipe.named_steps["features"])
-    raw_codebook = tomllib.loads(Path(codebook.path).read_text(encoding="utf-8")) if codebook.path and Path(codebook.path).exists() else {}
-    meta = {
-        "format_version": FORMAT_VERSION,
-        "name": out_dir.name,
-        "frames": data.frames,
-        "thresholds": {f: float(t) for f, t in zip(data.frames, clf.thresholds_)},
-        "codebook": codebook_record(codebook, raw_codebook),
-        "training_data": {"sha256": data.sha256(), "counts": data.counts(), "passage_ids": sorted(data.passage_ids),
-                          "writers": sorted({w for w in data.writers if w}), "source": data.source,
-                          "shipped_gold": bool(data.source) and is_shipped(data.source)},
-        "config": config.to_dict(),
-        "embeddings": ({"path": static.path, "sha256": static.table_sha256_} if static is not None else None),
-        "metrics": report.get("summary", {}),
-        "train_seconds": round(train_seconds, 2),
-        "versions": _versions(),
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "model_sha256": file_sha256(model_file),
-    }
-    meta["warnings"] = model_warnings(meta, report)
-    (out_dir / "model.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    write_model_card(out_dir, meta, report)
-    return out_dir
+    shipped_gold = bool(data.source) and is_shipped(data.source)
+    bundle = Bundle(
+        pipeline=pipe, path=out_dir, name=out_dir.name, frames=list(data.frames),
+        codebook_record=CodebookRecord.of(codebook),
+        training=TrainingRecord(data.sha256(), data.counts(), sorted(data.passage_ids),
+                                sorted({w for w in data.writers if w}),
+                                SHIPPED_LABELS if shipped_gold else data.source, shipped_gold),
+        config=config,
+        embeddings=EmbeddingsRecord(static.path, static.table_sha256_) if static is not None else None,
+        metrics=metrics, train_seconds=round(train_seconds, 2), versions=_versions(),
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), model_sha256=file_sha256(model_file),
+        warnings=list(warnings or []))
+    (out_dir / "model.json").write_text(json.dumps(bundle.to_dict(), indent=2, ensure_ascii=False) + "\n",
+                                        encoding="utf-8")
+    return bundle
 
 
 def load_bundle(path: str | Path | None = None, codebook: Codebook | None = None,
                 allow_version_mismatch: bool = False) -> Bundle:
-    """Load a model bundle after checking that it is the file it claims to be.
-
-    `codebook`: the codebook in use; if given, the model must have been trained on the same one.
-    """
-    import joblib
+    """Load a model bundle after checking that it is the file it claims to be and holds nothing
+    but trusted types. `codebook`: the codebook in use; if given, the model must have been trained
+    on the same one."""
     import sklearn
-    from sklearn.exceptions import InconsistentVersionWarning
 
     path = resolve_model(path)
-    meta_file, model_file = path / "model.json", path / "model.joblib"
+    meta_file, model_file = path / "model.json", path / MODEL_FILE
+    retrain = f"retrain it with `stance train --labels LABELS --out {path}`"
+    if (path / OLD_MODEL_FILE).exists() and not model_file.exists():
+        raise ModelError(f"{path}: a model bundle in the old joblib format, which can run code when loaded, so "
+                         f"stance no longer loads it; {retrain} (model.json records the seed and settings)")
     if not meta_file.exists() or not model_file.exists():
-        raise ModelError(f"{path}: not a model bundle (needs model.json and model.joblib); "
+        raise ModelError(f"{path}: not a model bundle (needs model.json and {MODEL_FILE}); "
                          "run `stance train` to build one")
     try:
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise ModelError(f"{meta_file}: malformed JSON at line {exc.lineno}; run `stance train` to rebuild it") from None
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise ModelError(f"{meta_file}: bundle format {meta.get('format_version')} is not {FORMAT_VERSION}; "
-                         "run `stance train` to rebuild it")
+        raise ModelError(f"{meta_file}: malformed JSON at line {exc.lineno}; {retrain}") from None
+    if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
+        version = meta.get("format_version") if isinstance(meta, dict) else None
+        raise ModelError(f"{meta_file}: bundle format {version} is not {FORMAT_VERSION}; {retrain}")
     actual = file_sha256(model_file)
-    if actual != meta["model_sha256"]:
+    if actual != meta.get("model_sha256"):
         raise ModelError(f"{model_file}: SHA-256 {actual[:12]}... does not match model.json "
-                         f"({meta['model_sha256'][:12]}...); the file was changed or corrupted, so it was not "
-                         "loaded. Run `stance train` to rebuild it, and load only models you trust")
-    saved = meta["versions"]["scikit-learn"]
+                         f"({str(meta.get('model_sha256'))[:12]}...); the file was changed or corrupted, so it was "
+                         f"not loaded. {retrain[0].upper() + retrain[1:]}")
+    missing = [k for k in ("name", "frames", "codebook", "training_data", "config", "versions", "train_seconds",
+                           "created_at") if k not in meta]
+    if missing:
+        raise ModelError(f"{meta_file}: missing field {missing[0]!r}; {retrain}")
+    saved = meta["versions"].get("scikit-learn", "?")
     if _minor(saved) != _minor(sklearn.__version__) and not allow_version_mismatch:
         raise ModelError(f"{path}: saved with scikit-learn {saved}, this is {sklearn.__version__}; "
                          f"run `stance train --out {path}` to retrain it, install scikit-learn=={saved}, "
                          "or pass --allow-version-mismatch")
     if codebook is not None and codebook.hash() != meta["codebook"]["sha256"]:
-        raise ModelError(f"{path}: trained on codebook {_describe(meta['codebook'])}, but the codebook in use is "
-                         f"{codebook.name} {codebook.version} ({_difference(meta['codebook'], codebook)}); "
+        rec = meta["codebook"]
+        raise ModelError(f"{path}: trained on codebook {rec['name']} {rec['version']}, but the codebook in use is "
+                         f"{codebook.name} {codebook.version} ({_difference(rec, codebook)}); "
                          "pass the matching --codebook or retrain with `stance train`")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore" if allow_version_mismatch else "error", InconsistentVersionWarning)
-        try:
-            pipeline = joblib.load(model_file)
-        except InconsistentVersionWarning as w:
-            raise ModelError(f"{path}: {w}; run `stance train` to retrain it or pass --allow-version-mismatch") from None
-    static = find_static(pipeline.named_steps["features"])
-    if static is not None and meta.get("embeddings"):
+    bundle = Bundle.from_dict(meta, _load_pipeline(model_file, retrain), path)
+    _check_embeddings(bundle)
+    return bundle
+
+
+def _load_pipeline(model_file: Path, retrain: str):
+    """The pipeline, built only after every type in the file is found on the trusted list."""
+    import skops.io as sio
+
+    try:
+        found = sio.get_untrusted_types(file=model_file)
+    except Exception as exc:  # noqa: BLE001 - not a skops file at all
+        raise ModelError(f"{model_file}: not a readable skops file ({type(exc).__name__}: {exc}); {retrain}") from None
+    unknown = sorted(set(found) - set(TRUSTED_TYPES))
+    if unknown:
+        raise ModelError(f"{model_file}: untrusted types found in the file: {', '.join(unknown)}. stance loads only "
+                         "the types a stance model is made of, because loading others can run code; it was not "
+                         f"loaded. Inspect it with skops.io.get_untrusted_types(file=...) if you must, or {retrain}")
+    try:
+        return sio.load(model_file, trusted=sorted(found))
+    except Exception as exc:  # noqa: BLE001
+        raise ModelError(f"{model_file}: cannot be loaded ({type(exc).__name__}: {exc}); {retrain}") from None
+
+
+def _check_embeddings(bundle: Bundle) -> None:
+    from .features import find_static
+
+    static = find_static(bundle.pipeline.named_steps["features"])
+    if static is not None and bundle.embeddings is not None:
         have = static.table_sha256()
-        if have != meta["embeddings"]["sha256"]:
-            raise ModelError(f"{path}: trained with static embeddings {meta['embeddings']['sha256'][:12]}..., but "
+        if have != bundle.embeddings.sha256:
+            raise ModelError(f"{bundle.path}: trained with static embeddings {bundle.embeddings.sha256[:12]}..., but "
                              f"{static.table_file()} is {have[:12]}...; restore that table or retrain")
-    return Bundle(pipeline=pipeline, meta=meta, path=path)
 
 
 def _minor(version: str) -> str:
     return ".".join(version.split(".")[:2])
-
-
-def _describe(rec: dict) -> str:
-    return f"{rec['name']} {rec['version']}"
 
 
 def _difference(rec: dict, codebook: Codebook) -> str:

@@ -15,7 +15,15 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, KFold
 from sklearn.svm import SVC
 
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
+
 from ..errors import ModelError
+from .thresholds import carries
+
+class TargetError(ModelError, ValueError):
+    """Labels the classifier cannot learn from (a ValueError too, as scikit-learn expects)."""
+
 
 THRESHOLD_GRID = np.round(np.arange(0.05, 0.951, 0.01), 2)
 
@@ -52,24 +60,53 @@ def grouped_folds(n: int, groups, n_splits: int, random_state: int):
 
 
 class FrameClassifier(ClassifierMixin, BaseEstimator):
+    """One binary classifier per frame (column of Y), Platt-calibrated out of fold, with a tuned
+    threshold per frame. Y is a 0/1 matrix, one column per frame.
+
+    Learned attributes: `classes_` (the frame indices, as for a multi-label OneVsRestClassifier), `n_features_in_`, `thresholds_`, `calibrators_`, `oof_proba_`,
+    and either `estimators_` (linear models, or an SVM on sparse features) or, for an RBF SVM on
+    dense features, the frames' machines packed into one set of support vectors:
+    `support_vectors_`, `dual_coef_` (one column per frame), `intercept_` and `gamma_`.
+    """
+
     def __init__(self, classifier: str = "logreg", C: float = 1.0, cv: int = 5, random_state: int = 0):
         self.classifier = classifier
         self.C = C
         self.cv = cv
         self.random_state = random_state
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = False
+        tags.classifier_tags.multi_class = False
+        tags.classifier_tags.multi_label = True
+        return tags
+
     def fit(self, X, Y, groups=None):
-        Y = np.asarray(Y)
-        if Y.ndim != 2:
-            raise ModelError("labels must be a 0/1 matrix with one column per frame")
+        X, Y = validate_data(self, X, Y, accept_sparse="csr", multi_output=True)
+        check_classification_targets(Y)
+        kind = type_of_target(Y, input_name="Y")
+        if Y.ndim != 2 or kind not in ("binary", "multilabel-indicator") or not np.isin(Y, (0, 1)).all():
+            raise TargetError(f"Only binary classification is supported, one 0/1 column per frame: labels must be "
+                              f"a 0/1 matrix with one column per frame (got a {kind} target)")
+        Y = Y.astype(np.int64)
         positives = Y.sum(axis=0)
         if (positives < 2).any() or (positives > len(Y) - 2).any():
             j = int(np.argmin(np.minimum(positives, len(Y) - positives)))
-            raise ModelError(f"frame #{j} has {int(positives[j])} positive passages out of {len(Y)}; "
-                             "label more passages with and without it before training")
+            raise TargetError(f"frame #{j} has {int(positives[j])} positive passages out of {len(Y)} (one class "
+                              "needs at least two of each); label more passages with and without it before training")
         folds = grouped_folds(len(Y), groups, self.cv, self.random_state)
         base = make_base(self.classifier, self.C, self.random_state)
-        self.estimators_, self.calibrators_, self.thresholds_ = [], [], []
+        pack = self.classifier == "svm" and not sparse.issparse(X)
+        if self.classifier == "svm":  # gamma="scale", fixed from all of X so every frame shares one kernel
+            variance = (float(np.asarray(X, dtype=np.float64).var()) if not sparse.issparse(X)
+                        else float(X.multiply(X).mean() - X.mean() ** 2))
+            final = clone(base).set_params(gamma=1.0 / (X.shape[1] * variance) if variance > 0 else 1.0)
+        else:
+            final = base
+        estimators, calibrators, thresholds = [], [], []
         self.oof_proba_ = np.zeros(Y.shape, dtype=float)
         for j in range(Y.shape[1]):
             y = Y[:, j]
@@ -81,50 +118,51 @@ class FrameClassifier(ClassifierMixin, BaseEstimator):
                 scores[test] = clone(base).fit(X[train], y[train]).decision_function(X[test])
             calibrator = LogisticRegression(C=1e4, max_iter=1000).fit(scores.reshape(-1, 1), y)
             self.oof_proba_[:, j] = calibrator.predict_proba(scores.reshape(-1, 1))[:, 1]
-            self.thresholds_.append(best_f1_threshold(y, self.oof_proba_[:, j]))
-            self.calibrators_.append(calibrator)
-            self.estimators_.append(clone(base).fit(X, y))
-        self.thresholds_ = np.array(self.thresholds_)
-        self.n_frames_ = Y.shape[1]
-        self.packed_ = self.classifier == "svm" and not sparse.issparse(X)
-        if self.packed_:
-            self._pack_support_vectors(np.asarray(X, dtype=np.float32))
+            thresholds.append(best_f1_threshold(y, self.oof_proba_[:, j]))
+            calibrators.append(calibrator)
+            estimators.append(clone(final).fit(X, y))
+        self.classes_ = np.arange(Y.shape[1])  # the frames: Y's columns (the multi-label convention)
+        self.calibrators_ = calibrators
+        self.thresholds_ = np.array(thresholds)
+        if pack:
+            self._pack_support_vectors(X, estimators, final.gamma)
+        else:
+            self.estimators_ = estimators
         return self
 
     def decision_function(self, X) -> np.ndarray:
-        if getattr(self, "packed_", False):
-            return self._rbf_decision(np.asarray(X, dtype=np.float32))
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", reset=False)
+        if hasattr(self, "support_vectors_"):
+            return self._rbf_decision(np.asarray(X, dtype=np.float64))
         return np.column_stack([est.decision_function(X) for est in self.estimators_])
 
     # An RBF SVM's decision is sum_i a_i k(x, sv_i) + b. libsvm evaluates the kernel row by row
-    # for each frame's machine separately; the frames share most support vectors, so we keep
-    # their union once and compute every frame's decision from one BLAS matrix product.
-    def _pack_support_vectors(self, X: np.ndarray) -> None:
-        union = np.unique(np.concatenate([est.support_ for est in self.estimators_]))
+    # for each frame's machine separately; the frames share most support vectors and one gamma, so
+    # we keep their union once (and not the machines) and compute every frame's decision from one
+    # BLAS matrix product.
+    def _pack_support_vectors(self, X, estimators: list, gamma: float) -> None:
+        union = np.unique(np.concatenate([est.support_ for est in estimators]))
         position = {int(i): k for k, i in enumerate(union)}
-        coef = np.zeros((len(union), len(self.estimators_)), dtype=np.float64)
-        for j, est in enumerate(self.estimators_):
+        coef = np.zeros((len(union), len(estimators)), dtype=np.float64)
+        for j, est in enumerate(estimators):
             coef[[position[int(i)] for i in est.support_], j] = est.dual_coef_[0]
-        self.support_vectors_ = X[union]
-        self.support_norms_ = (self.support_vectors_.astype(np.float64) ** 2).sum(axis=1)
+        # Stored in X's own precision (float32 embeddings lose nothing), computed in float64.
+        self.support_vectors_ = np.asarray(X[union])
         self.dual_coef_ = coef
-        self.intercepts_ = np.array([est.intercept_[0] for est in self.estimators_])
-        self.gammas_ = np.array([est._gamma for est in self.estimators_])
+        self.intercept_ = np.array([est.intercept_[0] for est in estimators])
+        self.gamma_ = float(gamma)
 
     def _rbf_decision(self, X: np.ndarray) -> np.ndarray:
-        sq = X @ self.support_vectors_.T  # float32 throughout, in place: this is the hot loop of tagging
+        sv = self.support_vectors_.astype(np.float64)
+        sq = X @ sv.T  # squared distances, in place: this is the hot loop of tagging
         sq *= -2.0
         sq += (X * X).sum(axis=1)[:, None]
-        sq += self.support_norms_[None, :].astype(np.float32)
+        sq += (sv * sv).sum(axis=1)[None, :]
         np.maximum(sq, 0.0, out=sq)
-        if np.all(self.gammas_ == self.gammas_[0]):  # gamma="scale" depends on X only: one kernel for all
-            sq *= -np.float32(self.gammas_[0])
-            np.exp(sq, out=sq)
-            return (sq @ self.dual_coef_.astype(np.float32)).astype(np.float64) + self.intercepts_
-        out = np.empty((len(X), len(self.estimators_)))
-        for j, gamma in enumerate(self.gammas_):
-            out[:, j] = np.exp(-np.float32(gamma) * sq) @ self.dual_coef_[:, j].astype(np.float32) + self.intercepts_[j]
-        return out
+        sq *= -self.gamma_
+        np.exp(sq, out=sq)
+        return sq @ self.dual_coef_ + self.intercept_
 
     def predict_proba(self, X) -> np.ndarray:
         """(n_passages, n_frames): calibrated probability that each frame is carried."""
@@ -132,4 +170,4 @@ class FrameClassifier(ClassifierMixin, BaseEstimator):
         return np.column_stack([cal.predict_proba(scores[:, [j]])[:, 1] for j, cal in enumerate(self.calibrators_)])
 
     def predict(self, X) -> np.ndarray:
-        return (self.predict_proba(X) >= self.thresholds_).astype(np.int8)
+        return carries(self.predict_proba(X), self.thresholds_).astype(np.int64)

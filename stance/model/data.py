@@ -9,11 +9,13 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 
-from ..errors import LabelStoreError
-from ..labeling.codebook import Codebook
+from ..errors import ModelError
+from ..jsonl import read_jsonl
+from ..passages import passage_id
 
 
 @dataclass
@@ -35,7 +37,7 @@ class TrainingSet:
         idx = np.flatnonzero(np.asarray(mask))
         pick = lambda xs: [xs[i] for i in idx] if xs else []  # noqa: E731
         return TrainingSet(self.frames, pick(self.passage_ids), pick(self.article_ids), pick(self.texts),
-                           self.Y[idx], pick(self.writers), pick(self.topics), pick(self.splits))
+                           self.Y[idx], pick(self.writers), pick(self.topics), pick(self.splits), self.source)
 
     def sha256(self) -> str:
         """Identity of the training data: passages and their gold frames, in passage-id order."""
@@ -55,21 +57,14 @@ class TrainingSet:
 
 
 def read_corpus_metadata(corpus_dir: Path | None) -> tuple[dict[str, dict], dict[str, str]]:
-    """Per-passage metadata (writer, topic, ...) and the article split, if the corpus has them."""
+    """Per-passage metadata (writer, topic, index, ...) and the article split, if the corpus has them."""
     meta: dict[str, dict] = {}
     splits: dict[str, str] = {}
     if corpus_dir is None:
         return meta, splits
     passages = corpus_dir / "passages.jsonl"
     if passages.exists():
-        with open(passages, encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                if line.strip():
-                    try:
-                        rec = json.loads(line)
-                    except json.JSONDecodeError:
-                        raise LabelStoreError(f"{passages}:{n}: malformed JSON line") from None
-                    meta[rec["passage_id"]] = rec
+        meta = {rec["passage_id"]: rec for _where, rec in read_jsonl(passages) if "passage_id" in rec}
     split_file = corpus_dir / "splits.csv"
     if split_file.exists():
         with open(split_file, newline="", encoding="utf-8") as fh:
@@ -77,59 +72,31 @@ def read_corpus_metadata(corpus_dir: Path | None) -> tuple[dict[str, dict], dict
     return meta, splits
 
 
-def load_training_set(labels: Path, codebook: Codebook, corpus_dir: Path | None = None) -> TrainingSet:
-    """Gold labels from a label store folder (adjudicated, else majority, else single)."""
-    from ..labeling.store import LabelStore, gold_labels
+def training_set(records: Iterable[dict], frames: list[str], corpus_dir: Path | None = None,
+                 source: str | Path = "") -> TrainingSet:
+    """A TrainingSet from plain label records ({passage_id, article_id, text, frames}, as the label
+    store's gold labels or a label file give them), with writer, topic and split from the corpus
+    metadata when there is a corpus folder (else from the records themselves). `source`: where the
+    labels came from (the model card says whose labels a model learned from).
 
-    if not labels.is_dir():
-        raise LabelStoreError(f"{labels}: no label store here; label passages with `stance label`, "
-                              "pass --labels with your annotations folder, or --labels shipped for the gold "
-                              "corpus that ships with stance")
-    events, _warnings = LabelStore(labels, codebook).read_all()
-    gold, _ties = gold_labels(events)  # ties stay out of training until adjudicated
-    if not gold:
-        raise LabelStoreError(f"{labels}: no labelled passages; label some with `stance label` first, or "
-                              "train on the shipped gold corpus with --labels shipped")
+    Passages are ordered by article and position, so training is the same for the same labels."""
     meta, splits = read_corpus_metadata(corpus_dir)
-    gold = sorted(gold, key=lambda g: (g.article_id, meta.get(g.passage_id, {}).get("index", 0), g.passage_id))
-    frames = codebook.frame_keys
-    Y = np.array([[int(f in g.frames) for f in frames] for g in gold], dtype=np.int64)
-    return TrainingSet(
-        frames=frames,
-        passage_ids=[g.passage_id for g in gold],
-        article_ids=[g.article_id for g in gold],
-        texts=[g.text for g in gold],
-        Y=Y,
-        writers=[meta.get(g.passage_id, {}).get("writer") for g in gold],
-        topics=[meta.get(g.passage_id, {}).get("topic") for g in gold],
-        splits=[splits.get(g.article_id) for g in gold],
-        source=str(labels),
-    )
-
-
-def training_set_from_records(records: list[dict], frames: list[str]) -> TrainingSet:
-    """From plain records (text, frames, article_id, optional passage_id/writer/topic/split)."""
-    from ..passages import passage_id
-
-    Y = np.array([[int(f in r["frames"]) for f in frames] for r in records], dtype=np.int64).reshape(len(records), len(frames))
+    records = list(records)
+    if not records:
+        raise ModelError("no labelled passages to learn from; label some with `stance label` first")
+    pid = [r.get("passage_id") or passage_id(r["article_id"], r["text"]) for r in records]
+    info = [meta.get(p, {}) for p in pid]
+    order = sorted(range(len(records)), key=lambda i: (records[i]["article_id"], info[i].get("index", 0), pid[i]))
+    pick = lambda key: [info[i].get(key, records[i].get(key)) for i in order]  # noqa: E731
+    Y = np.array([[int(f in records[i]["frames"]) for f in frames] for i in order], dtype=np.int64)
     return TrainingSet(
         frames=list(frames),
-        passage_ids=[r.get("passage_id") or passage_id(r["article_id"], r["text"]) for r in records],
-        article_ids=[r["article_id"] for r in records],
-        texts=[r["text"] for r in records],
-        Y=Y,
-        writers=[r.get("writer") for r in records],
-        topics=[r.get("topic") for r in records],
-        splits=[r.get("split") for r in records],
+        passage_ids=[pid[i] for i in order],
+        article_ids=[records[i]["article_id"] for i in order],
+        texts=[records[i]["text"] for i in order],
+        Y=Y.reshape(len(records), len(frames)),
+        writers=pick("writer"),
+        topics=pick("topic"),
+        splits=[splits.get(records[i]["article_id"], records[i].get("split")) for i in order],
+        source=str(source),
     )
-
-
-def load_labeled_data(path: Path, codebook: Codebook, corpus_dir: Path | None = None) -> TrainingSet:
-    """Gold labels from a label store folder, or from an exported/other tool's JSONL or CSV file."""
-    if path.is_dir():
-        corpus_dir = corpus_dir or (path.parent / "corpus")
-        return load_training_set(path, codebook, corpus_dir if corpus_dir.is_dir() else None)
-    from ..labeling.export import read_label_records
-
-    records = [rec for _where, rec in read_label_records(path, codebook)]
-    return training_set_from_records(records, codebook.frame_keys)

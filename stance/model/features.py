@@ -13,24 +13,16 @@ when parts of a text are removed (`occlusion_features`), which is how tagging ex
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..errors import ModelError
+from ..hashing import file_sha256
 from ..paths import shipped_root
 
 FEATURE_KINDS = ("static", "ngrams", "static+ngrams", "encoder")
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def resolve_embeddings_path(path: str | Path) -> Path:

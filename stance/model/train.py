@@ -1,71 +1,23 @@
-"""Training: build the pipeline (features -> FrameClassifier), fit it, and write a bundle with
-an honest evaluation beside it."""
+"""Training, start to finish: fit the pipeline on all the labels, evaluate it honestly on passages
+it did not see, and save the bundle with its report and model card."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-from sklearn.pipeline import Pipeline
-
-from ..labeling.codebook import Codebook
-from .classifier import FrameClassifier
+from ..codebook import Codebook
+from ..paths import check_writable
+from .bundle import Bundle, save_bundle
+from .card import model_warnings, write_model_card
 from .data import TrainingSet
-from .features import build_features
-
-# The default model's settings, chosen by grouped cross-validation and leave-one-writer-out
-# within the static-embedding family (see models/default/MODEL_CARD.md and benchmarks/).
-DEFAULTS = {"features": "static", "classifier": "svm", "C": 1.0}
-# Regularisation per feature set when --C is not given: sparse n-grams want weaker regularisation.
-TUNED_C = {("static", "logreg"): 1.0, ("static", "svm"): 1.0, ("ngrams", "logreg"): 3.0,
-           ("static+ngrams", "logreg"): 3.0, ("encoder", "logreg"): 1.0}
-
-
-def default_C(features: str, classifier: str) -> float:
-    return TUNED_C.get((features, classifier), 1.0)
-
-
-def default_classifier(features: str) -> str:
-    """RBF SVM on dense static embeddings; a linear model on sparse n-grams or encoder features."""
-    return "svm" if features == "static" else "logreg"
-
-
-@dataclass
-class TrainConfig:
-    features: str = DEFAULTS["features"]
-    classifier: str = DEFAULTS["classifier"]
-    C: float = DEFAULTS["C"]
-    seed: int = 0
-    embeddings: str = "static-minilm-256"
-    encoder: str | None = None
-    cv: int = 5
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
-
-
-def build_pipeline(config: TrainConfig) -> Pipeline:
-    return Pipeline([
-        ("features", build_features(config.features, config.embeddings, config.encoder)),
-        ("clf", FrameClassifier(classifier=config.classifier, C=config.C, cv=config.cv, random_state=config.seed)),
-    ])
-
-
-def fit_pipeline(data: TrainingSet, config: TrainConfig) -> Pipeline:
-    pipe = build_pipeline(config)
-    pipe.fit(data.texts, data.Y, clf__groups=np.asarray(data.article_ids))
-    return pipe
+from .evaluate import evaluate_training_set
+from .pipeline import TrainConfig, fit_pipeline
 
 
 def train_model(data: TrainingSet, codebook: Codebook, out_dir: Path, config: TrainConfig,
-                evaluate: bool = True, progress=None) -> Path:
+                evaluate: bool = True, progress=None) -> Bundle:
     """Fit on all of `data`, evaluate by grouped CV / held-out split / leave-one-writer-out, save."""
-    from ..paths import check_writable
-    from .bundle import save_bundle
-    from .evaluate import evaluate_training_set
-
     check_writable(out_dir, "models you train", "pass --name NAME (saved in your project's models/) or --out DIR")
     say = progress or (lambda msg: None)
     t0 = time.perf_counter()
@@ -74,4 +26,7 @@ def train_model(data: TrainingSet, codebook: Codebook, out_dir: Path, config: Tr
     train_seconds = time.perf_counter() - t0
     report = evaluate_training_set(data, config, out_dir, progress=say) if evaluate else {}
     say(f"fitted in {train_seconds:.1f}s")
-    return save_bundle(pipe, data, codebook, config, out_dir, report, train_seconds)
+    warnings = model_warnings(data.frames, data.counts(), report)
+    bundle = save_bundle(pipe, data, codebook, config, out_dir, report.get("summary", {}), train_seconds, warnings)
+    write_model_card(bundle, report)
+    return bundle

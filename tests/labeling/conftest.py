@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from label_helpers import ARTICLE_A, ARTICLE_B
 
-from stance.labeling.codebook import load_codebook
+from stance.codebook import load_codebook
 from stance.labeling.store import LabelStore
 
 

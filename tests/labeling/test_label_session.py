@@ -12,8 +12,9 @@ from label_helpers import answer
 
 from stance.articles import ReadOptions, iter_articles
 from stance.errors import CodebookError
-from stance.labeling.codebook import parse_codebook
-from stance.labeling.session import Session, codebook_help, items_from_articles, render, run_plain
+from stance.codebook import parse_codebook
+from stance.labeling.session import Session, codebook_help, items_from_articles, run_plain
+from stance.labeling.terminal import render
 from stance.labeling.store import LabelStore, current_labels
 from stance.labeling.suggest import load_lexicon_suggester, order_items
 
@@ -225,7 +226,7 @@ def test_passages_from_stance_segment_keep_their_ids(tmp_path, articles):
 def test_model_suggestions_and_uncertainty_order(tmp_path, articles):
     """A trained model pre-selects its predicted frames and can order passages by uncertainty."""
     import stance
-    from stance.labeling.suggest import ModelSuggester
+    from stance.model.suggest import ModelSuggester
 
     model = ModelSuggester(stance.load_model())
     items = items_from_articles(iter_articles([articles]))

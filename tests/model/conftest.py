@@ -4,8 +4,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stance.labeling.codebook import load_codebook
-from stance.model.data import load_training_set
+from stance.codebook import load_codebook
+from stance.labeling.export import gold_records
+from stance.model.data import training_set
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,7 +19,7 @@ def codebook():
 @pytest.fixture(scope="session")
 def gold(codebook):
     """The shipped gold corpus (label store + corpus metadata)."""
-    return load_training_set(ROOT / "labels" / "annotations", codebook, ROOT / "labels" / "corpus")
+    return training_set(gold_records(ROOT / "labels" / "annotations", codebook), codebook.frame_keys, ROOT / "labels" / "corpus")
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +32,8 @@ def small(gold):
 @pytest.fixture(scope="session")
 def small_bundle(small, codebook, tmp_path_factory):
     from stance.model.bundle import load_bundle
-    from stance.model.train import TrainConfig, train_model
+    from stance.model.pipeline import TrainConfig
+    from stance.model.train import train_model
 
     out = tmp_path_factory.mktemp("models") / "small"
     train_model(small, codebook, out, TrainConfig(), evaluate=False)

@@ -1,12 +1,18 @@
 """Saving and loading bundles: the checks that keep a stale or tampered model from running."""
 
+import json
+import os
+import pickle
 import shutil
+import subprocess
 
 import numpy as np
 import pytest
+import skops.io as sio
 
 from stance.errors import ModelError
-from stance.labeling.codebook import parse_codebook
+from stance.hashing import file_sha256
+from stance.codebook import parse_codebook
 from stance.model.bundle import load_bundle
 
 
@@ -17,23 +23,77 @@ def bundle_dir(small_bundle, tmp_path):
     return target
 
 
+class Payload:
+    """What an attacker would put in a shared bundle: a type whose loading runs a shell command."""
+
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def __setstate__(self, state):
+        subprocess.run(f"touch {state['marker']}", shell=True, check=True)
+        self.__dict__.update(state)
+
+    def __reduce__(self):  # the same, for pickle
+        return (os.system, (f"touch {self.marker}",))
+
+
+def _rehash(bundle_dir, rewrite_json, name="model.skops"):
+    digest = file_sha256(bundle_dir / name)
+    rewrite_json(bundle_dir / "model.json", lambda m: m.update({"model_sha256": digest}))
+
+
 def test_round_trip_predicts_the_same(small_bundle, bundle_dir, small):
     again = load_bundle(bundle_dir)
     texts = small.texts[:20]
     assert np.array_equal(again.predict_proba(texts), small_bundle.predict_proba(texts))
-    meta = again.meta
-    assert meta["frames"] == small.frames and set(meta["thresholds"]) == set(small.frames)
-    assert meta["training_data"]["sha256"] == small.sha256()
-    for key in ("scikit-learn", "numpy", "scipy", "joblib", "python"):
-        assert key in meta["versions"]
+    assert again.frames == small.frames and len(again.thresholds) == len(small.frames)
+    assert again.training.sha256 == small.sha256()
+    assert again.config == small_bundle.config and again.model_id == small_bundle.model_id
+    for key in ("scikit-learn", "numpy", "scipy", "skops", "python"):
+        assert key in again.versions
+    meta = json.loads((bundle_dir / "model.json").read_text())
+    assert "thresholds" not in meta  # stored once, in the classifier
     assert (bundle_dir / "MODEL_CARD.md").read_text().startswith("# Model card")
+    assert not (bundle_dir / "model.joblib").exists()
 
 
-def test_tampered_model_file_is_refused(bundle_dir):
-    with open(bundle_dir / "model.joblib", "ab") as fh:
+def test_corrupted_model_file_is_refused(bundle_dir):
+    with open(bundle_dir / "model.skops", "ab") as fh:
         fh.write(b"\0")
     with pytest.raises(ModelError, match="does not match model.json"):
         load_bundle(bundle_dir)
+
+
+def test_code_running_model_file_is_refused_without_running(small_bundle, bundle_dir, rewrite_json, tmp_path):
+    """A shared bundle whose model file builds a type that runs a shell command, with model.json's
+    hash updated to match: stance names the type and refuses it; nothing runs."""
+    marker = tmp_path / "pwned"
+    pipe = small_bundle.pipeline
+    pipe.named_steps["clf"].payload_ = Payload(str(marker))
+    try:
+        sio.dump(pipe, bundle_dir / "model.skops")
+    finally:
+        del pipe.named_steps["clf"].payload_
+    _rehash(bundle_dir, rewrite_json)
+    with pytest.raises(ModelError, match=r"untrusted types found in the file: .*Payload.*stance train"):
+        load_bundle(bundle_dir)
+    assert not marker.exists()
+    # The file really would run the command if its types were trusted blindly:
+    sio.load(bundle_dir / "model.skops", trusted=sio.get_untrusted_types(file=bundle_dir / "model.skops"))
+    assert marker.exists()
+
+
+def test_old_joblib_bundle_is_refused_unread(bundle_dir, rewrite_json, tmp_path):
+    """A format-1 bundle (a pickle), even with a matching hash, is never unpickled."""
+    marker = tmp_path / "pwned"
+    (bundle_dir / "model.skops").unlink()
+    with open(bundle_dir / "model.joblib", "wb") as fh:
+        pickle.dump(Payload(str(marker)), fh)
+    _rehash(bundle_dir, rewrite_json, "model.joblib")
+    rewrite_json(bundle_dir / "model.json", lambda m: m.update({"format_version": 1}))
+    with pytest.raises(ModelError, match=r"old joblib format.*stance train --labels LABELS --out"):
+        load_bundle(bundle_dir)
+    assert not marker.exists()
 
 
 def test_other_sklearn_minor_version_is_refused_unless_allowed(bundle_dir, rewrite_json):

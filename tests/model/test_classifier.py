@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from stance.errors import ModelError
 from stance.model.classifier import FrameClassifier, best_f1_threshold, grouped_folds
@@ -77,9 +78,51 @@ def test_frame_metrics_by_hand():
 
 
 def test_packed_svm_decision_matches_libsvm(small, embedded):
-    """The one-matrix-product RBF decision equals each frame's libsvm machine."""
+    """The one-matrix-product RBF decision equals each frame's libsvm machine, which it replaces."""
+    from sklearn.svm import SVC
+
     clf = FrameClassifier(classifier="svm", C=1.0, random_state=0).fit(embedded, small.Y,
                                                                        groups=np.asarray(small.article_ids))
-    reference = np.column_stack([est.decision_function(embedded) for est in clf.estimators_])
-    assert np.allclose(clf.decision_function(embedded), reference, atol=1e-3)
-    assert len(clf.support_vectors_) <= sum(len(est.support_) for est in clf.estimators_)
+    assert not hasattr(clf, "estimators_")  # the packed support vectors only, not both
+    machines = [SVC(C=1.0, kernel="rbf", gamma=clf.gamma_, class_weight="balanced", random_state=0)
+                .fit(embedded, small.Y[:, j]) for j in range(small.Y.shape[1])]
+    reference = np.column_stack([m.decision_function(embedded) for m in machines])
+    assert np.allclose(clf.decision_function(embedded), reference, atol=1e-6)
+    assert len(clf.support_vectors_) <= sum(len(m.support_) for m in machines)
+    assert clf.gamma_ == pytest.approx(1.0 / (embedded.shape[1] * embedded.astype(np.float64).var()))
+
+
+def test_learned_attributes_follow_sklearn(small, embedded):
+    clf = FrameClassifier(random_state=0).fit(embedded, small.Y, groups=np.asarray(small.article_ids))
+    assert clf.n_features_in_ == embedded.shape[1]
+    assert list(clf.classes_) == list(range(small.Y.shape[1]))
+    assert clf.predict(embedded).shape == small.Y.shape
+    with pytest.raises(ValueError, match="features"):
+        clf.predict_proba(embedded[:, :10])
+    with pytest.raises(ModelError, match="0/1 matrix"):
+        FrameClassifier().fit(embedded, small.Y[:, 0] * 2)
+
+
+# What scikit-learn's common checks assume and a multi-label 0/1 matrix cannot give: they train on
+# 1-D targets or on targets with values other than 0/1 (multiclass, {1, 2}, strings), which this
+# classifier refuses by design, or they expect `decision > 0` / `probability > 0.5` to be the
+# prediction, where each frame has a threshold tuned on out-of-fold probabilities.
+_NOT_A_01_MATRIX = "trains on a target that is not a 0/1 matrix (multiclass or non-0/1 labels)"
+EXPECTED_FAILED_CHECKS = {
+    "check_estimators_dtypes": _NOT_A_01_MATRIX,
+    "check_estimator_sparse_array": _NOT_A_01_MATRIX + "; sparse X itself is covered by check_estimator_sparse_tag",
+    "check_estimator_sparse_matrix": _NOT_A_01_MATRIX + "; sparse X itself is covered by check_estimator_sparse_tag",
+    "check_classifier_data_not_an_array": _NOT_A_01_MATRIX + " ({1, 2})",
+    "check_classifiers_classes": _NOT_A_01_MATRIX + " (string classes)",
+    "check_classifiers_train": "single-output classification: expects 1-D predictions and classes",
+    "check_decision_proba_consistency": _NOT_A_01_MATRIX,
+    "check_fit2d_1feature": _NOT_A_01_MATRIX,
+    "check_classifier_multioutput": "prediction is probability >= the frame's tuned threshold, not decision > 0 "
+                                    "or probability > 0.5",
+}
+
+
+@parametrize_with_checks([FrameClassifier(cv=2), FrameClassifier(classifier="svm", cv=2)],
+                         expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)

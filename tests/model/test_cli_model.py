@@ -42,7 +42,7 @@ def trained(tmp_path_factory, small, gold):
 
 def test_train_writes_a_complete_bundle(trained):
     out = trained / "models" / "mine"
-    for name in ("model.joblib", "model.json", "MODEL_CARD.md", "report.json", "report.md",
+    for name in ("model.skops", "model.json", "MODEL_CARD.md", "report.json", "report.md",
                  "plots/precision_recall.png", "plots/reliability.png", "plots/cooccurrence.png"):
         assert (out / name).exists(), name
     meta = json.loads((out / "model.json").read_text())
@@ -55,21 +55,25 @@ def test_train_writes_a_complete_bundle(trained):
 
 def test_model_warnings_for_few_labels_and_losing_to_the_lexicon():
     from stance.model.card import model_warnings
-    meta = {"frames": ["a", "b"], "training_data": {"counts": {"passages": 31, "a": 12, "b": 40, "none": 5}}}
+    frames, counts = ["a", "b"], {"passages": 31, "a": 12, "b": 40, "none": 5}
     cv = {"grouped_cv": {"model": {"macro_f1": 0.21}, "lexicon_baseline": {"macro_f1": 0.30}}}
-    few, loses = model_warnings(meta, cv)
+    few, loses = model_warnings(frames, counts, cv)
     assert "only 31 labelled passages" in few and "a 12" in few and "b 40" not in few
     assert "no better than the seed-lexicon baseline" in loses and "0.21 vs 0.30" in loses
-    meta["training_data"]["counts"] = {"passages": 900, "a": 300, "b": 200, "none": 400}
-    assert model_warnings(meta, {"grouped_cv": {"model": {"macro_f1": 0.6}, "lexicon_baseline": {"macro_f1": 0.2}}}) == []
-    assert "not evaluated" in model_warnings(meta, {})[0]
+    counts = {"passages": 900, "a": 300, "b": 200, "none": 400}
+    good = {"grouped_cv": {"model": {"macro_f1": 0.6}, "lexicon_baseline": {"macro_f1": 0.2}}}
+    assert model_warnings(frames, counts, good) == []
+    assert "not evaluated" in model_warnings(frames, counts, {})[0]
 
 
 def test_training_is_deterministic(trained, tmp_path):
     stance("train", "--labels", trained / "annotations", "--out", tmp_path / "again", "--seed", "1", "--no-evaluate")
-    a = json.loads((trained / "models" / "mine" / "model.json").read_text())
-    b = json.loads((tmp_path / "again" / "model.json").read_text())
-    assert a["thresholds"] == b["thresholds"]
+    from stance.model.bundle import load_bundle
+
+    a, b = load_bundle(trained / "models" / "mine"), load_bundle(tmp_path / "again")
+    assert list(a.thresholds) == list(b.thresholds)
+    texts = [line for line in (SEEDS / "benchmark-season.txt").read_text().split("\n\n") if line.strip()]
+    assert (a.predict_proba(texts) == b.predict_proba(texts)).all()
 
 
 def test_tag_jsonl_and_table(trained):
@@ -111,7 +115,7 @@ def test_tampered_model_is_a_one_line_error(trained, tmp_path):
     import shutil
     bad = tmp_path / "bad"
     shutil.copytree(trained / "models" / "mine", bad)
-    with open(bad / "model.joblib", "ab") as fh:
+    with open(bad / "model.skops", "ab") as fh:
         fh.write(b"x")
     r = stance("tag", SEEDS, "--model", bad, check=False)
     assert r.returncode == 3

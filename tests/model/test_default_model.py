@@ -2,10 +2,13 @@
 
 import json
 
+import pytest
+
 import stance
 from stance.paths import default_model
 
 
+@pytest.mark.data
 def test_default_model_was_trained_on_the_shipped_gold_labels(gold):
     meta = json.loads((default_model() / "model.json").read_text())
     assert meta["training_data"]["sha256"] == gold.sha256(), (
@@ -27,6 +30,7 @@ def test_python_api_tags_texts_with_evidence():
     assert set(first.probabilities) == set(model.frames)
 
 
+@pytest.mark.data
 def test_default_model_report_holds_honest_scores():
     report = json.loads((default_model() / "report.json").read_text())
     assert {"grouped_cv", "held_out", "leave_one_writer_out"} <= set(report)

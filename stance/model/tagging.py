@@ -13,7 +13,9 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from .passages import Passage
+from ..passages import Passage
+from .features import StaticEmbeddings
+from .thresholds import carries
 
 N_EVIDENCE = 3
 _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
@@ -38,10 +40,8 @@ def tag_texts(bundle, texts: list[str], evidence: bool = True) -> list[TagResult
     frames = bundle.frames
     if not texts:
         return []
-    X = bundle.features(texts)
-    clf = bundle.pipeline.named_steps["clf"]
-    proba = clf.predict_proba(X)
-    pred = proba >= bundle.thresholds
+    proba = bundle.predict_proba(texts)
+    pred = carries(proba, bundle.thresholds)
     results = []
     for i, text in enumerate(texts):
         chosen = [f for j, f in enumerate(frames) if pred[i, j]]
@@ -54,8 +54,6 @@ def tag_texts(bundle, texts: list[str], evidence: bool = True) -> list[TagResult
 
 def explain(bundle, text: str, frame_idx: list[int], base_proba: np.ndarray, top: int = N_EVIDENCE) -> dict:
     """For each frame index, the words whose removal lowers its probability most."""
-    from .model.features import StaticEmbeddings
-
     units: dict[str, list[tuple[int, int]]] = {}
     for m in _WORD.finditer(text):
         w = m.group(0).lower().strip("'\u2019-")
@@ -69,7 +67,7 @@ def explain(bundle, text: str, frame_idx: list[int], base_proba: np.ndarray, top
         X = features.occlusion_features(text, [units[w] for w in words])
     else:
         X = features.transform([_remove(text, units[w]) for w in words])
-    proba = bundle.pipeline.named_steps["clf"].predict_proba(X)
+    proba = bundle.classifier.predict_proba(X)
     out = {}
     for j in frame_idx:
         drop = base_proba[j] - proba[:, j]

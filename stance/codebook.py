@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import CodebookError
-from ..paths import default_codebook
+from .errors import CodebookError
+from .paths import default_codebook
 
 _FRAME_FIELDS = {"key", "name", "hotkey", "definition", "include", "exclude", "examples"}
 _TOP_FIELDS = {"name", "version", "description", "multi_label", "unit", "carried", "none", "frames"}
