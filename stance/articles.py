@@ -330,8 +330,10 @@ def _record_to_article(rec: Any, source: str, options: ReadOptions) -> Article:
     return Article(id=art_id, text=text.replace("\r\n", "\n"), meta=meta, source=source, **known)
 
 
-def _read_jsonl_stream(fh: io.BufferedReader, name: str, options: ReadOptions, report) -> Iterator[Article]:
-    for line in iter_lines(fh, name):
+def _read_jsonl_stream(fh: Iterable[bytes], name: str, options: ReadOptions, report,
+                       first_line: int = 1, first_byte: int = 0) -> Iterator[Article]:
+    """`first_line`, `first_byte`: where `fh` starts in the file (a byte range of it, see partitions.py)."""
+    for line in iter_lines(fh, name, first_line, first_byte):
         try:
             text = _decode(line.raw, name, options.encoding, line=line.lineno, base=line.start)
             yield _record_to_article(line.value(text), line.where, options)
@@ -376,15 +378,18 @@ def _read_csv(path: Path, options: ReadOptions, report) -> Iterator[Article]:
             raise InputError(f"{path}:{reader.line_num}", f"malformed CSV ({exc})") from None
 
 
-def _read_parquet(path: Path, options: ReadOptions, report) -> Iterator[Article]:
+def _read_parquet(path: Path, options: ReadOptions, report, row_groups: Iterable[int] | None = None,
+                  first_row: int = 0) -> Iterator[Article]:
+    """`row_groups` (all by default) and the row number of their first row (partitions.py)."""
     import pyarrow.parquet as pq
 
     try:
         pf = pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises several types for a bad file
         raise InputError(str(path), f"not a readable Parquet file ({exc})") from None
-    row = 0
-    for batch in pf.iter_batches(batch_size=1024):
+    row = first_row
+    groups = list(row_groups) if row_groups is not None else None
+    for batch in pf.iter_batches(batch_size=1024, row_groups=groups):
         for rec in batch.to_pylist():
             try:
                 yield _record_to_article(rec, f"{path}[row {row}]", options)

@@ -45,6 +45,10 @@ class Failure:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Failure":  # a Dask partition's error report, read back
+        return cls(**{k: d.get(k) for k in cls.__dataclass_fields__})
+
 
 @dataclass
 class BatchStats:
@@ -57,6 +61,9 @@ class BatchStats:
     @property
     def done(self) -> int:
         return self.profiled + self.failed + self.skipped
+
+    def to_dict(self) -> dict[str, Any]:  # the Dask engine's summary.json
+        return asdict(self)
 
 
 # --- the error report -------------------------------------------------------------------

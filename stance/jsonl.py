@@ -46,10 +46,11 @@ class JsonLine:
             raise InputError(self.where, f"malformed JSON ({exc.msg} at column {exc.colno})") from None
 
 
-def iter_lines(fh: BinaryIO, name: str) -> Iterator[JsonLine]:
-    """The non-blank lines of a binary stream, with file:line and byte offset."""
-    offset = 0
-    for lineno, raw in enumerate(fh, 1):
+def iter_lines(fh: Iterable[bytes], name: str, first_line: int = 1, first_byte: int = 0) -> Iterator[JsonLine]:
+    """The non-blank lines of a binary stream, with file:line and byte offset. `first_line` and
+    `first_byte`: where `fh` starts in the file (a byte range of it, see partitions.py)."""
+    offset = first_byte
+    for lineno, raw in enumerate(fh, first_line):
         start, offset = offset, offset + len(raw)
         if raw.strip():
             yield JsonLine(f"{name}:{lineno}", lineno, start, raw)

@@ -109,9 +109,9 @@ class Report:
 # --- reading ----------------------------------------------------------------------------
 
 def iter_profiles(paths: Iterable[str | Path]) -> Iterator[Profile]:
-    """Profiles from JSON Lines files written by `stance profile`, one at a time."""
-    for path in paths:
-        path = Path(path)
+    """Profiles from JSON Lines files written by `stance profile`, or from the part files of a
+    folder written by `stance profile --engine dask`, one at a time."""
+    for path in _profile_files(paths):
         if not path.exists():
             raise ReportError(f"{path}: no such file; pass the JSON Lines output of `stance profile`")
         _check_json_lines(path)
@@ -124,6 +124,19 @@ def iter_profiles(paths: Iterable[str | Path]) -> Iterator[Profile]:
                     raise ReportError(f"{where}: not a stance profile; {hint}") from None
         except InputError as exc:
             raise ReportError(f"{exc}; {hint}") from None
+
+
+def _profile_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    from .partitions import is_partitioned_output, part_files
+
+    for path in map(Path, paths):
+        if not path.is_dir():
+            yield path
+        elif not is_partitioned_output(path):
+            raise ReportError(f"{path}: a folder, but not the output of `stance profile --engine dask` (no plan.json); "
+                              "pass the JSON Lines profiles")
+        else:
+            yield from part_files(path)  # .parquet parts are refused below, as .parquet files are
 
 
 def _check_json_lines(path: Path) -> None:

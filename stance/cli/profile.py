@@ -13,8 +13,8 @@ from typing import List, Optional
 import typer
 
 from ..articles import iter_articles
-from ..batch import (DEFAULT_BATCH_SIZE, ErrorReport, BatchStats, default_workers, errors_path_for, estimate_total,
-                     open_writer, output_format, prepare_resume, profile_batch)
+from ..batch import (DEFAULT_BATCH_SIZE, OUTPUT_FORMATS, ErrorReport, BatchStats, default_workers, errors_path_for,
+                     estimate_total, open_writer, output_format, prepare_resume, profile_batch)
 from ..profile import MAX_ARTICLE_WORDS
 from .common import Command, EncodingOpt, IdFieldOpt, InputsArg, ModelOpt, ProjectOpt, TextFieldOpt, err, read_options
 
@@ -84,7 +84,8 @@ def profile(
     max_plots: int = typer.Option(50, "--max-plots", help="Plot at most this many articles (the first ones)."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1,
                                           help="Worker processes, each loading the model once (default: one for "
-                                               "a small input, else up to the number of CPUs)."),
+                                               "a small input, else up to the number of CPUs; --engine dask: the "
+                                               "local cluster's size, up to 8 by default)."),
     resume: bool = typer.Option(False, "--resume",
                                 help="Skip articles already in the -o file and repair a torn last line "
                                      "(needs JSON Lines output)."),
@@ -96,6 +97,13 @@ def profile(
     errors: Optional[Path] = typer.Option(None, "--errors",
                                           help="Error report (JSON Lines: article_id, source, kind, reason). "
                                                "Default: <output>.errors.jsonl next to -o; none for stdout."),
+    engine: str = typer.Option("local", "--engine",
+                               help="local: worker processes on this machine; dask: partitions on a Dask cluster, "
+                                    "-o is then a folder of part files (see README, Scaling out)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler",
+                                            help="Dask scheduler address (tcp://host:8786); default: a local "
+                                                 "cluster of --workers processes started for the run."),
+    part_format: str = typer.Option("jsonl", "--part-format", help="Dask engine part files: jsonl or parquet."),
     text_field: str = TextFieldOpt,
     id_field: str = IdFieldOpt,
     encoding: str = EncodingOpt,
@@ -111,6 +119,16 @@ def profile(
 
     if output is not None and str(output) == "-":
         output = None
+    if engine not in ("local", "dask"):
+        err(f"stance: error: unknown --engine {engine!r}; use local or dask")
+        raise typer.Exit(2)
+    if engine == "dask":
+        _profile_dask(inputs, output, model, plots, workers, resume, quiet, batch_size, max_words, errors, scheduler,
+                      part_format, read_options(text_field, id_field, encoding))
+        return
+    if scheduler is not None or part_format != "jsonl":
+        err("stance: error: --scheduler and --part-format need --engine dask")
+        raise typer.Exit(2)
     output_format(output)  # an unknown extension fails before any work
     if resume and output is None:
         err("stance: error: --resume needs an output file to resume; pass -o profiles.jsonl")
@@ -155,6 +173,45 @@ def profile(
         raise typer.Exit(2)
 
 
+def _profile_dask(inputs, output, model, plots, workers, resume, quiet, batch_size, max_words, errors, scheduler,
+                  part_format, options) -> None:
+    from ..engine_dask import profile_dask
+
+    if output is None:
+        err("stance: error: --engine dask writes a folder of part files; pass -o OUTDIR")
+        raise typer.Exit(2)
+    if output.suffix.lower() in OUTPUT_FORMATS and not output.is_dir():
+        err(f"stance: error: {output}: --engine dask writes a folder of part files, not one file; pass a folder "
+            f"(-o {output.with_suffix('')}/); parts are JSON Lines, or Parquet with --part-format parquet")
+        raise typer.Exit(2)
+    for given, name in ((plots, "--plots"), (errors, "--errors")):
+        if given is not None:
+            err(f"stance: error: {name} works with the local engine; with --engine dask the error report is "
+                f"OUTDIR/errors.jsonl (plot with `stance report {output}`)")
+            raise typer.Exit(2)
+    show_bar = not quiet and sys.stderr.isatty()
+    bar = ProgressBar(estimate_total(inputs) if show_bar else None, show_bar)
+    try:
+        run = profile_dask(inputs, output, model=model, scheduler=scheduler, workers=workers, options=options,
+                           fmt=part_format, batch_size=batch_size, max_words=max_words, resume=resume,
+                           on_progress=bar)
+    except KeyboardInterrupt:
+        run = None
+    finally:
+        bar.close()
+    if run is None:
+        err(f"stance: interrupted; the finished partitions are kept in {output}; carry on with the same command"
+            + ("" if resume else " plus --resume"))
+        raise typer.Exit(130)
+    if not quiet and run.resumed:
+        err(f"stance: resumed {output}: {run.resumed} of {run.partitions} partitions were already done")
+    _summarise(run.stats, run.report, output, None, quiet)
+    if run.stats.profiled == 0 and run.stats.skipped == 0:
+        err("stance: error: no article could be profiled" + (" (see the reasons above)" if run.stats.failed else
+                                                             "; the inputs hold no articles"))
+        raise typer.Exit(2)
+
+
 def _interrupted(output: Optional[Path], resume: bool) -> None:
     """Ctrl-C: say what is kept and how to carry on; exit 130 as a shell expects."""
     import gc
@@ -192,7 +249,8 @@ def _articles(n: int) -> str:
 
 
 def report(
-    profiles: List[Path] = typer.Argument(..., help="Profiles as JSON Lines (the output of `stance profile`)."),
+    profiles: List[Path] = typer.Argument(..., help="Profiles as JSON Lines (the output of `stance profile`), or "
+                                                    "the folder written by `stance profile --engine dask`."),
     by: str = typer.Option("outlet", "--by", help="Group by outlet, year, month, or any other field "
                                                   "(a profile field or a field of the article records)."),
     measure: str = typer.Option("share", "--measure",

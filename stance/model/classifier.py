@@ -28,6 +28,9 @@ class TargetError(ModelError, ValueError):
 THRESHOLD_GRID = np.round(np.arange(0.05, 0.951, 0.01), 2)
 
 
+BLOCK_ROWS = 256  # rows per BLAS call in decision_function (see there)
+
+
 def make_base(classifier: str, C: float, random_state: int):
     if classifier == "logreg":
         return LogisticRegression(C=C, class_weight="balanced", max_iter=2000, random_state=random_state)
@@ -131,10 +134,27 @@ class FrameClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def decision_function(self, X) -> np.ndarray:
+        """Dense input goes through in blocks of exactly BLOCK_ROWS rows (the last one padded with
+        zeros): BLAS picks its kernels by matrix shape, so without this a passage's scores would
+        change in the last digits with the batch it happens to share (batch size, workers, engine)."""
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", reset=False)
+        if sparse.issparse(X):
+            return self._decision(X)
+        packed = hasattr(self, "support_vectors_")
+        X = np.asarray(X, dtype=np.float64) if packed else X
+        out = np.empty((X.shape[0], len(self.classes_)))
+        for i in range(0, X.shape[0], BLOCK_ROWS):
+            block = X[i:i + BLOCK_ROWS]
+            n = block.shape[0]
+            if n < BLOCK_ROWS:
+                block = np.vstack([block, np.zeros((BLOCK_ROWS - n,) + X.shape[1:], dtype=X.dtype)])
+            out[i:i + n] = self._decision(block)[:n]
+        return out
+
+    def _decision(self, X) -> np.ndarray:
         if hasattr(self, "support_vectors_"):
-            return self._rbf_decision(np.asarray(X, dtype=np.float64))
+            return self._rbf_decision(X)
         return np.column_stack([est.decision_function(X) for est in self.estimators_])
 
     # An RBF SVM's decision is sum_i a_i k(x, sv_i) + b. libsvm evaluates the kernel row by row

@@ -126,3 +126,21 @@ EXPECTED_FAILED_CHECKS = {
                          expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_scores_do_not_depend_on_the_batch():
+    """A passage's probabilities are the same bit for bit whatever it is batched with (batch size,
+    workers, local or Dask engine): BLAS picks kernels by matrix shape, so this needs the fixed blocks."""
+    import stance
+    from stance.articles import iter_articles
+    from stance.passages import segment_article
+    from stance.paths import shipped_root
+
+    bundle = stance.load_model()
+    texts = [p.text for a in iter_articles([shipped_root() / "seeds" / "articles"]) for p in segment_article(a)]
+    X = bundle.features((texts * (1 + 600 // len(texts)))[:600])
+    clf = bundle.pipeline.named_steps["clf"]
+    whole = clf.predict_proba(X)
+    for size in (1, 3, 37, 255, 257):
+        parts = np.vstack([clf.predict_proba(X[i:i + size]) for i in range(0, len(X), size)])
+        assert np.array_equal(parts, whole), size
