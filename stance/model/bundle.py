@@ -36,6 +36,8 @@ TRUSTED_TYPES = [
     "stance.model.features.StaticEmbeddings",
     "stance.model.features.SentenceEncoder",
     "stance.model.features.DenseToSparse",
+    "stance.model.features.LexiconScores",
+    "stance.model.features.StaticWithLexicon",
     "sklearn.pipeline.Pipeline",
     "sklearn.pipeline.FeatureUnion",
     "sklearn.feature_extraction.text.TfidfVectorizer",
