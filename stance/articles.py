@@ -14,6 +14,7 @@ import hashlib
 import html
 import io
 import json
+import os
 import re
 import sys
 from dataclasses import asdict, dataclass, field
@@ -93,24 +94,78 @@ def _iter_input(item: str, options: ReadOptions, report: Callable[[InputError], 
         report(InputError(item, "no such file or directory"))
         return
     if path.is_dir() and not _is_hf_dataset(path):
-        files = sorted(p for p in path.rglob("*") if _is_readable_member(p, path))
+        members = sorted(p for p in path.rglob("*") if _is_member(p, path))
+        files = [p for p in members if _is_readable_member(p, path)]
         if not files:
             report(InputError(item, "directory holds no readable articles (.txt .md .html .jsonl .json .csv .parquet)"))
-        for file in files:
-            yield from _read_path(file, path, options, report)
+        for file in members:
+            if file in files:
+                yield from _read_path(file, path, options, report)
+            else:  # one line for each file we cannot read, and the run goes on
+                report(InputError(str(file), unreadable_reason(file)))
         return
     yield from _read_path(path, path.parent, options, report)
 
 
-def _is_readable_member(p: Path, root: Path) -> bool:
+def _is_member(p: Path, root: Path) -> bool:
+    """A file (or saved dataset) below `root` that a run should read or report: not hidden, not
+    inside a saved dataset (read through the dataset), not a plain folder."""
     rel = p.relative_to(root).parts
     if any(part.startswith(".") for part in rel):
         return False
     if any(_is_hf_dataset(parent) for parent in p.parents if parent != root and root in parent.parents):
-        return False  # files inside a saved dataset are read through the dataset
-    if p.is_dir():
-        return _is_hf_dataset(p)
-    return p.suffix.lower() in TEXT_SUFFIXES | HTML_SUFFIXES | RECORD_SUFFIXES
+        return False
+    try:
+        return _is_hf_dataset(p) if p.is_dir() else True
+    except OSError:
+        return True
+
+
+def _is_readable_member(p: Path, root: Path) -> bool:
+    if not _is_member(p, root):
+        return False
+    try:
+        if p.is_dir():
+            return _is_hf_dataset(p)
+    except OSError:
+        return False
+    return p.suffix.lower() in TEXT_SUFFIXES | HTML_SUFFIXES | RECORD_SUFFIXES and p.exists()
+
+
+CONVERT_HINTS = {
+    ".pdf": "a PDF; convert it to text first (e.g. `pdftotext FILE.pdf FILE.txt`)",
+    ".docx": "a Word document; convert it to text first (e.g. `pandoc -t plain FILE.docx -o FILE.txt`)",
+    ".doc": "a Word document; save it as .txt or convert it (e.g. `antiword FILE.doc > FILE.txt`)",
+    ".odt": "an OpenDocument text; convert it to text first (e.g. `pandoc -t plain FILE.odt -o FILE.txt`)",
+    ".rtf": "an RTF document; convert it to text first (e.g. `pandoc -t plain FILE.rtf -o FILE.txt`)",
+    ".epub": "an e-book; convert it to text first (e.g. `pandoc -t plain FILE.epub -o FILE.txt`)",
+    ".pptx": "a slide deck; stance reads article text (.txt .md .html .jsonl .json .csv .parquet)",
+    ".xlsx": "a spreadsheet; save it as .csv with a text column",
+    ".xls": "a spreadsheet; save it as .csv with a text column",
+}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".tif", ".tiff", ".bmp", ".svg", ".heic"}
+
+
+def unreadable_reason(path: Path) -> str:
+    """Why a file cannot be read, with what to do: a dangling link, a file that vanished, one we
+    may not open, or a type stance does not read (PDF, Word, images ...)."""
+    if path.is_symlink() and not path.exists():
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = "?"
+        return f"dangling symbolic link (to {target}); fix or remove the link"
+    if not path.exists():
+        return "vanished while the folder was being read; run again once the folder is stable"
+    suffix = path.suffix.lower()
+    if suffix in CONVERT_HINTS:
+        return f"cannot read {CONVERT_HINTS[suffix]}"
+    if suffix in IMAGE_SUFFIXES:
+        return "cannot read an image; stance reads text (run OCR, e.g. `tesseract`, to get text first)"
+    if suffix in TEXT_SUFFIXES | HTML_SUFFIXES | RECORD_SUFFIXES and not os.access(path, os.R_OK):
+        return "permission denied; make the file readable (chmod +r) or leave it out"
+    return (f"unknown file type {suffix or '(no extension)'}; use .txt .md .html .jsonl .json .csv .parquet "
+            "or a saved Hugging Face dataset")
 
 
 def _is_hf_dataset(path: Path) -> bool:
@@ -137,14 +192,17 @@ def _read_path(path: Path, root: Path, options: ReadOptions, report) -> Iterator
         elif suffix in TEXT_SUFFIXES:
             yield _read_text(path, rel, options)
         else:
-            report(InputError(str(path), f"unknown file type {suffix or '(no extension)'}; "
-                              "use .txt .md .html .jsonl .json .csv .parquet or a saved Hugging Face dataset"))
+            report(InputError(str(path), unreadable_reason(path)))
     except InputError as err:
         report(err)
     except PermissionError:
-        report(InputError(str(path), "permission denied"))
+        report(InputError(str(path), "permission denied; make the file readable (chmod +r) or leave it out"))
     except IsADirectoryError:
         report(InputError(str(path), "is a directory, not a file"))
+    except FileNotFoundError:
+        report(InputError(str(path), unreadable_reason(path)))
+    except OSError as exc:  # an I/O error, a device, a name too long ...: this file only
+        report(InputError(str(path), f"cannot be read ({exc.strerror or exc})"))
 
 
 # --- whole-file formats -----------------------------------------------------------------
@@ -317,7 +375,7 @@ def _record_to_article(rec: Any, source: str, options: ReadOptions) -> Article:
     given_id = str(raw_id) if raw_id not in (None, "") and raw_id == raw_id else None
     text = rec.get(options.text_field)
     if text is None or (isinstance(text, float) and text != text):
-        fields = ", ".join(list(rec)[:8])
+        fields = ", ".join(str(k) for k in list(rec)[:8] if k is not None)
         raise InputError(source, f"record has no {options.text_field!r} field (fields: {fields}); pass --text-field",
                          article_id=given_id)
     if not isinstance(text, str):
@@ -326,7 +384,8 @@ def _record_to_article(rec: Any, source: str, options: ReadOptions) -> Article:
         raise InputError(source, f"field {options.text_field!r} is empty", kind="empty", article_id=given_id)
     art_id = given_id or content_id(text)
     known = {k: (str(rec[k]) if rec.get(k) not in (None, "") else None) for k in KNOWN_FIELDS}
-    meta = {k: v for k, v in rec.items() if k not in {options.text_field, options.id_field, *KNOWN_FIELDS}}
+    meta = {("extra_fields" if k is None else str(k)): v for k, v in rec.items()  # None: a CSV row's extra cells
+            if k not in {options.text_field, options.id_field, *KNOWN_FIELDS}}
     return Article(id=art_id, text=text.replace("\r\n", "\n"), meta=meta, source=source, **known)
 
 
@@ -362,9 +421,9 @@ def _read_csv(path: Path, options: ReadOptions, report) -> Iterator[Article]:
     _decode(head[: max(0, len(head) - 4)], str(path), options.encoding)  # binary or wrong encoding: fail early
     with open(path, newline="", encoding=options.encoding) as fh:
         reader = csv.DictReader(fh)
-        if reader.fieldnames is None:
-            raise InputError(str(path), "empty CSV file")
         try:
+            if reader.fieldnames is None:
+                raise InputError(str(path), "empty CSV file")
             start = reader.line_num + 1  # a record's first line (reader.line_num is its last)
             for rec in reader:
                 try:

@@ -275,7 +275,10 @@ def estimate_total(inputs: Iterable[str | Path]) -> int | None:
             return None
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
-            n = _count_file(file)
+            try:
+                n = _count_file(file)
+            except OSError:  # unreadable: reported by the real pass; the count is only for the ETA
+                n = 0
             if n is None:
                 return None
             total += n
@@ -307,13 +310,15 @@ def _count_file(file: Path) -> int | None:
 
 # --- profiling chunks, in this process or in workers ------------------------------------
 
-def profile_chunk(bundle, articles: list[Article], max_words: int = MAX_ARTICLE_WORDS) -> list[Profile | Failure]:
-    """Profile a chunk of articles with one model call for all their passages."""
+def profile_chunk(bundle, articles: list[Article], max_words: int = MAX_ARTICLE_WORDS,
+                  boilerplate=None) -> list[Profile | Failure]:
+    """Profile a chunk of articles with one model call for all their passages (`boilerplate`:
+    what segmenting drops, see `boilerplate.detect_boilerplate`)."""
     results: list[Profile | Failure | None] = [None] * len(articles)
     ready: list[tuple[int, list]] = []  # (position, passages)
     for i, article in enumerate(articles):
         try:
-            ready.append((i, article_passages(article, max_words)))
+            ready.append((i, article_passages(article, max_words, boilerplate)))
         except ProfileError as exc:
             results[i] = Failure(article.id, article.source, exc.kind, str(exc))
     texts = [p.text for _, passages in ready for p in passages]
@@ -341,7 +346,7 @@ def profile_chunk(bundle, articles: list[Article], max_words: int = MAX_ARTICLE_
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(model_path: str, max_words: int) -> None:
+def _init_worker(model_path: str, max_words: int, boilerplate=None) -> None:
     """Pool initializer: load the model once per worker. An error is kept and raised by the first
     task, because an initializer that raises makes the pool restart workers forever."""
     from .model.bundle import load_bundle
@@ -366,6 +371,7 @@ def _init_worker(model_path: str, max_words: int) -> None:
 
     threadpool_limits(1)
     _WORKER["max_words"] = max_words
+    _WORKER["boilerplate"] = boilerplate
     try:
         _WORKER["bundle"] = load_bundle(model_path)
     except Exception as exc:  # noqa: BLE001
@@ -375,7 +381,7 @@ def _init_worker(model_path: str, max_words: int) -> None:
 def _worker_chunk(articles: list[Article]) -> list[Profile | Failure]:
     if "error" in _WORKER:
         raise _WORKER["error"]
-    return profile_chunk(_WORKER["bundle"], articles, _WORKER["max_words"])
+    return profile_chunk(_WORKER["bundle"], articles, _WORKER["max_words"], _WORKER["boilerplate"])
 
 
 def _chunks(articles: Iterable[Article], size: int) -> Iterator[list[Article]]:
@@ -390,7 +396,7 @@ def _chunks(articles: Iterable[Article], size: int) -> Iterator[list[Article]]:
 
 
 def profile_stream(bundle, articles: Iterable[Article], workers: int = 1, batch_size: int = DEFAULT_BATCH_SIZE,
-                   max_words: int = MAX_ARTICLE_WORDS) -> Iterator[list[Profile | Failure]]:
+                   max_words: int = MAX_ARTICLE_WORDS, boilerplate=None) -> Iterator[list[Profile | Failure]]:
     """Profiles and failures, one list per chunk, in input order.
 
     With several workers, chunks go to a process pool (spawned, so it behaves the same on every OS)
@@ -399,12 +405,12 @@ def profile_stream(bundle, articles: Iterable[Article], workers: int = 1, batch_
     chunks = _chunks(articles, max(1, batch_size))
     if workers <= 1:
         for chunk in chunks:
-            yield profile_chunk(bundle, chunk, max_words)
+            yield profile_chunk(bundle, chunk, max_words, boilerplate)
         return
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")
-    pool = ctx.Pool(workers, initializer=_init_worker, initargs=(str(bundle.path), max_words))
+    pool = ctx.Pool(workers, initializer=_init_worker, initargs=(str(bundle.path), max_words, boilerplate))
     try:
         pending: deque = deque()
         for chunk in chunks:
@@ -424,7 +430,7 @@ def profile_stream(bundle, articles: Iterable[Article], workers: int = 1, batch_
 
 def profile_batch(bundle, articles: Iterable[Article], writer, errors: ErrorReport, workers: int = 1,
                   batch_size: int = DEFAULT_BATCH_SIZE, max_words: int = MAX_ARTICLE_WORDS,
-                  skip: set[str] | None = None,
+                  skip: set[str] | None = None, boilerplate=None,
                   on_progress: Callable[[BatchStats], None] | None = None,
                   on_profile: Callable[[Profile], None] | None = None) -> BatchStats:
     """Profile every article into `writer`, failures into `errors`; return the counts.
@@ -443,7 +449,7 @@ def profile_batch(bundle, articles: Iterable[Article], writer, errors: ErrorRepo
             else:
                 yield article
 
-    for results in profile_stream(bundle, todo(), workers, batch_size, max_words):
+    for results in profile_stream(bundle, todo(), workers, batch_size, max_words, boilerplate):
         for result in results:
             if isinstance(result, Failure):
                 errors.add(result)

@@ -2,8 +2,8 @@
 
 Labels of third-party articles (the real coverage we measure on) keep only `passage_id`,
 `article_id` and the SHA-256 of the passage text. The text itself is read from the corpus at run
-time: its articles are segmented exactly as `stance segment` does, and each label finds its
-passage by id (or, if segmenting has changed since, by the text's hash within its article).
+time: its articles are segmented as `stance segment` does, and each label finds its passage by id
+(or, if segmenting has changed since, by the text's hash within its article).
 """
 
 from __future__ import annotations
@@ -89,6 +89,7 @@ def resolve_texts(refs: Iterable[TextRef], corpus: str | Path | None = None) -> 
     found by its text hash within the same article; a hash that matches nothing is an error.
     """
     from .articles import iter_articles
+    from .boilerplate import RULES_ONLY
     from .passages import segment_article
 
     refs = list(refs)
@@ -100,7 +101,9 @@ def resolve_texts(refs: Iterable[TextRef], corpus: str | Path | None = None) -> 
     for article in iter_articles([path]):
         if article.id not in wanted:
             continue
-        passages = segment_article(article)
+        # Plain line-rule passages, and the same with boilerplate leads cut (as `stance label` and
+        # `stance segment` give them since boilerplate rules exist): a label may come from either.
+        passages = segment_article(article) + list(RULES_ONLY.segment(article))
         by_id = {p.passage_id: p.text for p in passages}
         by_hash = {text_sha256(p.text): p.text for p in passages}
         for r in wanted[article.id]:

@@ -24,8 +24,9 @@ from typing import Any, Iterable, Sequence
 
 from .articles import Article
 from .errors import StanceError
+from .boilerplate import RULES_ONLY
 from .model.thresholds import carries
-from .passages import Passage, count_words, segment_article
+from .passages import Passage, count_words
 
 FORMAT_VERSION = 1
 N_EVIDENCE = 3  # passages kept as evidence per frame
@@ -175,15 +176,16 @@ def summarise_passages(frames: Sequence[str], thresholds: Sequence[float],
                    n_words=total, model_id="", frames=result, none_share=_r(none_words / total), dominant=dominant)
 
 
-def article_passages(article: Article, max_words: int = MAX_ARTICLE_WORDS) -> list[Passage]:
-    """The passages of an article that can be profiled, or a ProfileError saying why not."""
+def article_passages(article: Article, max_words: int = MAX_ARTICLE_WORDS, boilerplate=None) -> list[Passage]:
+    """The passages of an article that can be profiled, or a ProfileError saying why not.
+    `boilerplate`: what to drop (a `boilerplate.Boilerplate`; default: the rules only)."""
     if not article.text or not article.text.strip():
         raise ProfileError("empty", "the article text is empty; check the --text-field of the input")
     n = count_words(article.text)
     if n > max_words:
         raise ProfileError("too_long", f"the article has {n:,} words, more than the limit of {max_words:,}; "
                                        "check that it is one article, or raise --max-words")
-    passages = segment_article(article)
+    passages = (boilerplate or RULES_ONLY).segment(article)
     if not passages:
         raise ProfileError("no_passages", "no passages after segmenting (only headings or boilerplate?); "
                                           "check the article text")

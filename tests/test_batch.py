@@ -40,13 +40,15 @@ def bundle():
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
-    """24 articles as JSON Lines, built from the seed articles' paragraphs in different orders."""
+    """24 articles as JSON Lines, built from the seed articles' paragraphs in different orders.
+    Each has its own outlet: paragraphs repeated in 3+ articles of one outlet would be dropped
+    as boilerplate, and these stand for distinct articles."""
     paragraphs = [a.text for a in iter_articles([SEEDS])]
     path = tmp_path_factory.mktemp("corpus") / "corpus.jsonl"
     with open(path, "w", encoding="utf-8") as fh:
         for i in range(24):
             text = "\n\n".join(paragraphs[(i + k) % len(paragraphs)] for k in range(1 + i % 3))
-            fh.write(json.dumps({"id": f"art-{i:02d}", "text": text, "outlet": f"outlet-{i % 3}",
+            fh.write(json.dumps({"id": f"art-{i:02d}", "text": text, "outlet": f"outlet-{i:02d}",
                                  "date": f"2025-{1 + i % 6:02d}-01"}) + "\n")
     return path
 
@@ -205,7 +207,9 @@ def test_ctrl_c_with_workers_says_how_to_resume_and_leaks_nothing(tmp_path):
     corpus = tmp_path / "many.jsonl"
     with open(corpus, "w", encoding="utf-8") as fh:
         for i in range(4000):
-            fh.write(json.dumps({"id": f"a{i}", "text": (paragraph * (1 + i % 3) + "\n\n") * 3}) + "\n")
+            # each article its own text: a paragraph in 3+ articles would be dropped as boilerplate
+            fh.write(json.dumps({"id": f"a{i}", "text": (f"Report {i}: " + paragraph * (1 + i % 3) + "\n\n") * 3})
+                     + "\n")
     out = tmp_path / "p.jsonl"
     proc = subprocess.Popen([sys.executable, "-m", "stance", "profile", str(corpus), "-o", str(out), "-w", "2",
                              "--batch-size", "16"], stderr=subprocess.PIPE, text=True, start_new_session=True)

@@ -19,6 +19,9 @@ TextFieldOpt = typer.Option("text", "--text-field", help="Field holding the arti
 IdFieldOpt = typer.Option("id", "--id-field", help="Field holding the article id in record inputs.")
 EncodingOpt = typer.Option("utf-8", "--encoding", help="Text encoding of the input files.")
 CodebookOpt = typer.Option(None, "--codebook", help="Codebook TOML file (default: the shipped framing codebook).")
+KeepBoilerplateOpt = typer.Option(False, "--keep-boilerplate",
+                                  help="Keep menus, CSS residue, share/newsletter lines and blocks repeated "
+                                       "across articles (dropped by default).")
 ModelOpt = typer.Option(None, "--model", "-m", metavar="DIR|NAME",
                         help="Model bundle folder, or the name of a model in the project (default: the shipped "
                              "default model).")

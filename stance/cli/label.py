@@ -19,10 +19,11 @@ from ..labeling.session import Session, adjudication_items, items_from_articles,
 from ..labeling.store import LabelStore, check_annotator, current_labels, gold_labels, label_stats
 from ..labeling.suggest import ORDERS, load_lexicon_suggester, order_items
 from ..passage_text import with_texts
+from ..boilerplate import detect_boilerplate
+
 from ..paths import find_project, labels_dir as resolve_labels_dir
-from .common import (CodebookOpt, Command, EncodingOpt, Group, IdFieldOpt, InputsArg, LabelsDirOpt, OutOpt, ProblemLog,
-                     ProjectOpt, TextFieldOpt, err,
-                     output_stream, read_options)
+from .common import (CodebookOpt, Command, EncodingOpt, Group, IdFieldOpt, InputsArg, KeepBoilerplateOpt, LabelsDirOpt,
+                     OutOpt, ProblemLog, ProjectOpt, TextFieldOpt, err, output_stream, read_options)
 
 TextsOpt = typer.Option(None, "--texts", metavar="FILE",
                         help="Where to read the text of labels stored by reference (ids and hashes "
@@ -91,6 +92,8 @@ def label(
     by_reference: bool = typer.Option(False, "--by-reference", help="Store passage ids and text hashes, "
                                       "not the text (for articles you may not copy); commands read the "
                                       "text back from the articles (--texts)."),
+    keep_boilerplate: bool = KeepBoilerplateOpt,
+
     text_field: str = TextFieldOpt,
     id_field: str = IdFieldOpt,
     encoding: str = EncodingOpt,
@@ -108,7 +111,9 @@ def label(
     check_annotator(annotator)
     _need_terminal(plain)
     problems = ProblemLog()
-    items = items_from_articles(iter_articles(inputs, read_options(text_field, id_field, encoding), on_error=problems))
+    options = read_options(text_field, id_field, encoding)
+    boilerplate = detect_boilerplate(inputs, options, keep=keep_boilerplate)
+    items = items_from_articles(iter_articles(inputs, options, on_error=problems), boilerplate)
     if not items:
         problems.finish()
         err("stance: no passages to label in the inputs")

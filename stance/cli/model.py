@@ -9,11 +9,11 @@ from typing import List, Optional
 import typer
 
 from ..articles import iter_articles
+from ..boilerplate import detect_boilerplate, iter_clean_passages
 from ..jsonl import write_jsonl
-from ..passages import iter_passages
 from ..paths import default_static_embeddings, find_project, labels_dir as resolve_labels_dir
-from .common import (CodebookOpt, Command, EncodingOpt, IdFieldOpt, InputsArg, ModelOpt, OutOpt, ProblemLog, ProjectOpt,
-                     TextFieldOpt, err, output_stream, read_options)
+from .common import (CodebookOpt, Command, EncodingOpt, IdFieldOpt, InputsArg, KeepBoilerplateOpt, ModelOpt, OutOpt,
+                     ProblemLog, ProjectOpt, TextFieldOpt, err, output_stream, read_options)
 
 AllowMismatchOpt = typer.Option(False, "--allow-version-mismatch",
                                 help="Load a model saved with another scikit-learn minor version (may misbehave).")
@@ -135,6 +135,7 @@ def tag(
     evidence: bool = typer.Option(True, "--evidence/--no-evidence", help="Add the words that pushed each predicted frame most."),
     output: Optional[Path] = OutOpt,
     allow_version_mismatch: bool = AllowMismatchOpt,
+    keep_boilerplate: bool = KeepBoilerplateOpt,
     text_field: str = TextFieldOpt,
     id_field: str = IdFieldOpt,
     encoding: str = EncodingOpt,
@@ -151,7 +152,9 @@ def tag(
         raise typer.BadParameter("--format must be jsonl or table")
     bundle = load_bundle(model, load_codebook(codebook) if codebook else None, allow_version_mismatch)
     problems = ProblemLog()
-    passages = iter_passages(iter_articles(inputs, read_options(text_field, id_field, encoding), on_error=problems))
+    options = read_options(text_field, id_field, encoding)
+    boilerplate = detect_boilerplate(inputs, options, keep=keep_boilerplate)
+    passages = iter_clean_passages(iter_articles(inputs, options, on_error=problems), boilerplate)
     tagged = iter_tagged(bundle, passages, evidence=evidence)
     with output_stream(output) as out:
         if fmt == "jsonl":

@@ -13,10 +13,12 @@ from typing import List, Optional
 import typer
 
 from ..articles import iter_articles
+from ..boilerplate import detect_boilerplate
 from ..batch import (DEFAULT_BATCH_SIZE, OUTPUT_FORMATS, ErrorReport, BatchStats, default_workers, errors_path_for,
                      estimate_total, open_writer, output_format, prepare_resume, profile_batch)
 from ..profile import MAX_ARTICLE_WORDS
-from .common import Command, EncodingOpt, IdFieldOpt, InputsArg, ModelOpt, ProjectOpt, TextFieldOpt, err, read_options
+from .common import (Command, EncodingOpt, IdFieldOpt, InputsArg, KeepBoilerplateOpt, ModelOpt, ProjectOpt,
+                     TextFieldOpt, err, read_options)
 
 
 class ProgressBar:
@@ -104,6 +106,7 @@ def profile(
                                             help="Dask scheduler address (tcp://host:8786); default: a local "
                                                  "cluster of --workers processes started for the run."),
     part_format: str = typer.Option("jsonl", "--part-format", help="Dask engine part files: jsonl or parquet."),
+    keep_boilerplate: bool = KeepBoilerplateOpt,
     text_field: str = TextFieldOpt,
     id_field: str = IdFieldOpt,
     encoding: str = EncodingOpt,
@@ -146,9 +149,11 @@ def profile(
         if not quiet and (state.done or state.repaired_bytes):
             repaired = f"; cut a torn last line ({state.repaired_bytes} bytes)" if state.repaired_bytes else ""
             err(f"stance: resuming {output}: {len(state.done):,} articles already profiled{repaired}")
+    options = read_options(text_field, id_field, encoding)
+    boilerplate = detect_boilerplate(inputs, options, keep=keep_boilerplate)
     errors_path = errors or (errors_path_for(output) if output is not None else None)
     report = ErrorReport(errors_path)
-    articles = iter_articles(inputs, read_options(text_field, id_field, encoding), on_error=report)
+    articles = iter_articles(inputs, options, on_error=report)
     show_bar = not quiet and sys.stderr.isatty()
     total = estimate_total(inputs) if show_bar or workers is None else None
     bar = ProgressBar(total if show_bar else None, show_bar)
@@ -156,7 +161,8 @@ def profile(
     writer = open_writer(output, sys.stdout, append=resume)
     try:
         stats = profile_batch(bundle, articles, writer, report, workers=workers or default_workers(total, batch_size),
-                              batch_size=batch_size, max_words=max_words, skip=skip, on_progress=bar,
+                              batch_size=batch_size, max_words=max_words, skip=skip, boilerplate=boilerplate,
+                              on_progress=bar,
                               on_profile=plotter)
     except KeyboardInterrupt:
         stats = None  # handled below, once the pool and its traceback are gone

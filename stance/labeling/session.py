@@ -19,8 +19,10 @@ from dataclasses import dataclass, field, replace
 from typing import IO, Iterable
 
 from ..articles import Article
+from ..boilerplate import RULES_ONLY
 from ..passage_text import text_sha256
-from ..passages import Passage, normalize, segment_article
+from ..passages import Passage, normalize
+
 from ..codebook import Codebook
 from .store import Disagreement, Event, Label, LabelStore, current_labels
 from .suggest import Suggester
@@ -51,15 +53,16 @@ class Item:
     by_reference: bool = False
 
 
-def items_from_articles(articles: Iterable[Article]) -> list[Item]:
+def items_from_articles(articles: Iterable[Article], boilerplate=None) -> list[Item]:
     """Segment articles into items, in input order; repeated texts join the first item.
 
     Records from `stance segment` (they carry article_id and n_words) are taken as passages
-    as they are, so labels match the passage ids the user already has.
+    as they are, so labels match the passage ids the user already has. `boilerplate` (a
+    `boilerplate.Boilerplate`, default the rules) says what segmenting drops.
     """
     by_text: dict[str, Item] = {}
     for article in articles:
-        passages = _passages_of(article)
+        passages = _passages_of(article, boilerplate or RULES_ONLY)
         for i, p in enumerate(passages):
             key = normalize(p.text)
             if key in by_text:
@@ -93,14 +96,14 @@ def adjudication_items(disagreements: Iterable[Disagreement], context: Iterable[
     return list(items.values())
 
 
-def _passages_of(article: Article) -> list[Passage]:
+def _passages_of(article: Article, boilerplate) -> list[Passage]:
     meta = article.meta
     if "article_id" in meta and "n_words" in meta:
         pid = str(meta.get("passage_id") or article.id)
         index = int(meta.get("index") or 0)
         text = article.text
         return [Passage(pid, str(meta["article_id"]), index, text, 0, len(text), len(text.split()))]
-    return segment_article(article)
+    return boilerplate.segment(article)
 
 
 class Session:
