@@ -69,7 +69,8 @@ def train(
     classifier = classifier or default_classifier(features)
     config = TrainConfig(features=features, classifier=classifier, C=C if C is not None else default_C(features, classifier),
                          seed=seed, embeddings=str(embeddings or default_static_embeddings().name),
-                         encoder=str(encoder) if encoder else None, source_weights=weights, tune_on=tune_on)
+                         encoder=str(encoder) if encoder else None, source_weights=weights, tune_on=tune_on,
+                         labels=list(labels or []))
     bundle = train_model(data, cb, out, config, evaluate=evaluate, progress=lambda m: err(f"stance: {m}"))
     for part, s in bundle.metrics.items():
         err(f"stance: {part}: macro-F1 {s['macro_f1']:.3f} (" + ", ".join(f"{f} {v:.3f}" for f, v in s["f1"].items()) + ")")

@@ -32,7 +32,14 @@ def model_warnings(frames: list[str], counts: dict[str, int], report: dict) -> l
     return out
 
 
-def _provenance(training: TrainingRecord) -> str:
+def _provenance(training: TrainingRecord, config) -> str:
+    if training.sources:
+        parts = [f"{name}: {s['passages']} passages from {s['articles']} articles"
+                 + (f" (weight {config.source_weights[name]})" if name in config.source_weights else "")
+                 for name, s in training.sources.items()]
+        return ("- Trained on several label sources: " + "; ".join(parts) + "."
+                + (f" Probabilities are calibrated and thresholds chosen on the `{config.tune_on}` passages' "
+                   "out-of-fold scores, and the evaluation below leads with that text." if config.tune_on else ""))
     if training.shipped_gold or not training.source:
         return ("- Trained on the gold corpus shipped with stance: passages written for this project, not "
                 "sampled from published coverage. Expect lower scores on real articles by strangers than the "
@@ -40,6 +47,17 @@ def _provenance(training: TrainingRecord) -> str:
     return (f"- Trained on your own labels ({training.source}). The scores below hold for passages like those you "
             "labelled; on coverage sampled differently (other outlets, years or topics) expect them to be lower, "
             "and check a sample by hand.")
+
+
+def train_command(bundle: Bundle) -> str:
+    """The `stance train` command that rebuilds this model."""
+    cfg = bundle.config
+    labels = cfg.labels or [bundle.training.source or "LABELS"]
+    parts = ["stance train"] + [f"--labels {lab}" for lab in labels]
+    parts += [f"--weight {name}={w:g}" for name, w in cfg.source_weights.items()]
+    parts += [f"--tune-on {cfg.tune_on}"] if cfg.tune_on else []
+    parts += [f"--seed {cfg.seed} --features {cfg.features} --classifier {cfg.classifier} --C {cfg.C:g}"]
+    return " ".join(parts)
 
 
 def write_model_card(bundle: Bundle, report: dict) -> Path:
@@ -63,8 +81,7 @@ def write_model_card(bundle: Bundle, report: dict) -> Path:
         + ", ".join(f"{f} {t:.2f}" for f, t in zip(bundle.frames, bundle.thresholds)) + ".",
         f"- Seed {cfg.seed}; trained in {bundle.train_seconds} s; versions: "
         + ", ".join(f"{k} {v}" for k, v in bundle.versions.items()) + ".",
-        f"- Made with `stance train --labels {bundle.training.source or 'LABELS'} --seed {cfg.seed} --features "
-        f"{cfg.features} --classifier {cfg.classifier} --C {cfg.C}` (same labels and seed, same model).", "",
+        f"- Made with `{train_command(bundle)}` (same labels and seed, same model).", "",
         "## Data",
         f"{c['passages']} gold-labelled passages from {c['articles']} articles "
         f"({', '.join(f'{f} {c[f]}' for f in bundle.frames)}, none {c['none']}); "
@@ -72,7 +89,7 @@ def write_model_card(bundle: Bundle, report: dict) -> Path:
         ("Writers: " + ", ".join(bundle.training.writers) + "." if bundle.training.writers else ""), "",
         "## Limits",
         *[f"- **Warning:** {w}" for w in bundle.warnings],
-        _provenance(bundle.training),
+        _provenance(bundle.training, cfg),
         "- English only; paragraphs of news length. Very short or very long passages are less reliable.",
         "- Frames are defined by the codebook; a passage about a topic (Meta, open source, LLMs) is not framed by "
         "that alone, but topic-matched passages remain the commonest false positives (see the report).",

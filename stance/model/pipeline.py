@@ -42,6 +42,7 @@ class TrainConfig:
     # the model is for, e.g. "real"); None: all passages.
     source_weights: dict[str, float] = field(default_factory=dict)
     tune_on: str | None = None
+    labels: list[str] = field(default_factory=list)  # the --labels given (the card repeats the command)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
