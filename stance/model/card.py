@@ -49,6 +49,29 @@ def _provenance(training: TrainingRecord, config) -> str:
             "and check a sample by hand.")
 
 
+def expectations(target: dict) -> list[str]:
+    """The headline figure on the target text, and what it means for a user's own corpus."""
+    name, held = target["source"], target["held_out"]["model"]
+    lo, hi = held["macro_f1_interval"]
+    lex = target["held_out"].get("lexicon_baseline", {}).get("macro_f1")
+    per = target["held_out"].get("per_outlet", {})
+    spread = sorted(v["macro_f1"] for v in per.values() if v["framed"] >= 10)
+    return [
+        "## What to expect", "",
+        f"- On {name} coverage from articles it never saw, macro-F1 is **{held['macro_f1']:.2f}** "
+        f"(95% interval {lo:.2f}-{hi:.2f}, {held['n']} passages)"
+        + (f", against {lex:.2f} for the seed-lexicon baseline" if lex is not None else "") + ".",
+        ("- It varies by outlet (macro-F1 " + ", ".join(f"{v:.2f}" for v in spread)
+         + " on the outlets with at least 10 framed test passages): expect your own corpus to land anywhere in "
+           "that range, lower for outlets, years or topics unlike these." if spread else
+         "- Expect lower scores on outlets, years or topics unlike these."),
+        "- Frames are rare in ordinary coverage and the model's errors are mostly topic taken for frame; read the "
+        "shares of a profile as a screening measure, check a sample of tagged passages by hand, and for a study "
+        "label a few hundred of your own passages, train on them with the shipped labels "
+        "(`stance train --labels shipped --labels mine=YOUR_LABELS --tune-on mine`) and "
+        "report that model's held-out score.", ""]
+
+
 def train_command(bundle: Bundle) -> str:
     """The `stance train` command that rebuilds this model."""
     cfg = bundle.config
@@ -96,6 +119,8 @@ def write_model_card(bundle: Bundle, report: dict) -> Path:
         "- The bundle is stored with skops (`model.skops`): loading builds only the types a stance model is made "
         "of and refuses any other, so a shared bundle cannot run code; its SHA-256 in model.json catches corruption.", "",
     ]
+    if report.get("target_text", {}).get("held_out"):
+        lines += expectations(report["target_text"])
     if report:
         lines += ["## Evaluation", "", report_markdown(report).split("\n", 2)[2]]
     path = Path(bundle.path) / "MODEL_CARD.md"

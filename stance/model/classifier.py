@@ -91,12 +91,12 @@ class FrameClassifier(ClassifierMixin, BaseEstimator):
         tags.classifier_tags.multi_label = True
         return tags
 
-    def fit(self, X, Y, groups=None, sample_weight=None, tune_mask=None):
+    def fit(self, X, y, groups=None, sample_weight=None, tune_mask=None):
         """`groups`: article per row (folds keep an article together). `sample_weight`: per row,
         e.g. real coverage weighted over written passages. `tune_mask`: the rows whose out-of-fold
         scores calibrate the probabilities and choose the thresholds (the text the model is for,
         e.g. real coverage); default all rows."""
-        X, Y = validate_data(self, X, Y, accept_sparse="csr", multi_output=True)
+        X, Y = validate_data(self, X, y, accept_sparse="csr", multi_output=True)  # Y: one 0/1 column per frame
         check_classification_targets(Y)
         kind = type_of_target(Y, input_name="Y")
         if Y.ndim != 2 or kind not in ("binary", "multilabel-indicator") or not np.isin(Y, (0, 1)).all():
