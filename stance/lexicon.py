@@ -25,6 +25,9 @@ from .passages import normalize
 from .paths import default_lexicon
 
 
+_WORDS = re.compile(r"\w+")
+
+
 @dataclass
 class Lexicon:
     terms: dict[str, dict[str, float]]  # frame -> phrase -> weight
@@ -32,7 +35,11 @@ class Lexicon:
 
     def __post_init__(self) -> None:
         self.thresholds = {f: self.thresholds.get(f, 1.0) for f in self.terms}
-        self._patterns = {f: [(re.compile(r"(?<!\w)" + re.escape(normalize(t)) + r"(?!\w)"), float(w))
+        # Each term with the words it is made of: a term can only match a text that has all of
+        # them as whole words, so most of the 700-odd patterns are skipped without running them
+        # (the same answers as running every pattern, at model speed rather than 200 passages/s).
+        self._patterns = {f: [(re.compile(r"(?<!\w)" + re.escape(normalize(t)) + r"(?!\w)"), float(w),
+                               frozenset(_WORDS.findall(normalize(t))))
                               for t, w in ts.items()] for f, ts in self.terms.items()}
 
     @classmethod
@@ -59,7 +66,9 @@ class Lexicon:
 
     def scores(self, text: str) -> dict[str, float]:
         norm = normalize(text)
-        return {f: sum(w for pat, w in pats if pat.search(norm)) for f, pats in self._patterns.items()}
+        words = set(_WORDS.findall(norm))
+        return {f: sum(w for pat, w, needs in pats if needs <= words and pat.search(norm))
+                for f, pats in self._patterns.items()}
 
     def suggest(self, text: str) -> list[str]:
         return [f for f, s in self.scores(text).items() if s >= self.thresholds[f] - 1e-9]

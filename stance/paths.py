@@ -74,6 +74,13 @@ def shipped_annotations() -> Path:
 
 
 SHIPPED_LABELS = "shipped"  # --labels shipped / --labels-dir shipped: the gold corpus that ships with stance
+# --labels shipped-real: the shipped labels of real coverage (by reference: the text is read from
+# the real-coverage articles at run time, see stance.passage_text)
+SHIPPED_REAL_LABELS = "shipped-real"
+
+
+def shipped_real_annotations() -> Path:
+    return shipped_root() / "labels" / "real" / "annotations"
 
 
 def labels_dir(given: str | Path | None, project: "Project | None" = None) -> Path:
@@ -81,6 +88,8 @@ def labels_dir(given: str | Path | None, project: "Project | None" = None) -> Pa
     corpus (read-only), else the project's labels/annotations."""
     if given is not None and str(given) == SHIPPED_LABELS:
         return shipped_annotations()
+    if given is not None and str(given) == SHIPPED_REAL_LABELS:
+        return shipped_real_annotations()
     if given is not None:
         return Path(given).expanduser()
     return (project or find_project()).annotations

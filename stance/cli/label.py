@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 from typing import List, Optional
 
@@ -17,11 +18,16 @@ from ..labeling.export import FORMATS, export_gold, import_labels
 from ..labeling.session import Session, adjudication_items, items_from_articles, run_plain, stdin_is_terminal
 from ..labeling.store import LabelStore, check_annotator, current_labels, gold_labels, label_stats
 from ..labeling.suggest import ORDERS, load_lexicon_suggester, order_items
+from ..passage_text import with_texts
 from ..boilerplate import detect_boilerplate
+
 from ..paths import find_project, labels_dir as resolve_labels_dir
 from .common import (CodebookOpt, Command, EncodingOpt, Group, IdFieldOpt, InputsArg, KeepBoilerplateOpt, LabelsDirOpt,
                      OutOpt, ProblemLog, ProjectOpt, TextFieldOpt, err, output_stream, read_options)
 
+TextsOpt = typer.Option(None, "--texts", metavar="FILE",
+                        help="Where to read the text of labels stored by reference (ids and hashes "
+                        "only), e.g. ../shared/real-coverage/articles.jsonl.")
 AnnotatorOpt = typer.Option(..., "--annotator", "-a", metavar="NAME",
                             help="Your name; your answers go to NAME.jsonl in the labels folder.")
 PlainOpt = typer.Option(False, "--plain", help="No TTY needed: read one answer per line from stdin "
@@ -83,7 +89,11 @@ def label(
     lexicon: Optional[Path] = typer.Option(None, "--lexicon", help="Seed lexicon TOML (default: seeds/lexicon.toml)."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Suggest frames with this trained model "
                                          "instead of the seed lexicon (e.g. models/default)."),
+    by_reference: bool = typer.Option(False, "--by-reference", help="Store passage ids and text hashes, "
+                                      "not the text (for articles you may not copy); commands read the "
+                                      "text back from the articles (--texts)."),
     keep_boilerplate: bool = KeepBoilerplateOpt,
+
     text_field: str = TextFieldOpt,
     id_field: str = IdFieldOpt,
     encoding: str = EncodingOpt,
@@ -108,6 +118,8 @@ def label(
         problems.finish()
         err("stance: no passages to label in the inputs")
         raise typer.Exit(1)
+    if by_reference:
+        items = [replace(it, by_reference=True) for it in items]
     events, warnings = store.read(annotator)
     for w in warnings:
         err(f"stance: warning: {w}")
@@ -137,6 +149,7 @@ def adjudicate(
     project: Optional[Path] = ProjectOpt,
     plain: bool = PlainOpt,
     ties_only: bool = typer.Option(False, "--ties-only", help="Only passages without a strict majority."),
+    texts: Optional[Path] = TextsOpt,
 ) -> None:
     """Decide the passages annotators disagree on; your answers become the gold labels.
 
@@ -157,7 +170,8 @@ def adjudicate(
         tied = {u.passage_id for u in gold_labels(events)[1]}
         disagreements = [d for d in disagreements if d.passage_id in tied]
     context = items_from_articles(iter_articles(inputs, on_error=ProblemLog())) if inputs else []
-    items = adjudication_items(disagreements, context)
+    known = {m.passage_id: it.text for it in context for m in it.members}
+    items = adjudication_items(with_texts(disagreements, known, texts), context)
     if not items:
         err(f"stance: no disagreements to adjudicate in {store.directory}")
         return

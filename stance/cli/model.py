@@ -20,9 +20,18 @@ AllowMismatchOpt = typer.Option(False, "--allow-version-mismatch",
 
 
 def train(
-    labels: Optional[Path] = typer.Option(None, "--labels", metavar="DIR",
-                                          help="Label store folder (default: the project's labels/annotations; "
-                                               "'shipped': the gold corpus that ships with stance)."),
+    labels: Optional[List[str]] = typer.Option(None, "--labels", metavar="[NAME=]DIR",
+                                               help="Label store folder; repeat to train on several "
+                                               "(default: the project's labels/annotations). 'shipped': the "
+                                               "written gold corpus; 'shipped-real': the real-coverage labels."),
+    weight: Optional[List[str]] = typer.Option(None, "--weight", metavar="NAME=W",
+                                               help="Weight of one label source's passages (default 1)."),
+    tune_on: Optional[str] = typer.Option(None, "--tune-on", metavar="NAME",
+                                          help="Calibrate and choose thresholds on this source's out-of-fold "
+                                          "scores (the text the model is for), and lead the report with it."),
+    texts: Optional[Path] = typer.Option(None, "--texts", metavar="FILE",
+                                         help="Articles to read the text of labels stored by reference from "
+                                         "(default: ../shared/real-coverage beside a checkout)."),
     codebook: Optional[Path] = CodebookOpt,
     name: str = typer.Option("mine", "--name", metavar="NAME",
                              help="Save the model as models/NAME in the project; use it with --model NAME."),
@@ -30,7 +39,7 @@ def train(
                                        help="Save the model bundle here instead (any folder but stance's own)."),
     project: Optional[Path] = ProjectOpt,
     seed: int = typer.Option(0, "--seed", help="Random seed for cross-validation folds (training is deterministic for a seed)."),
-    features: str = typer.Option("static", "--features", help="static | ngrams | static+ngrams | encoder."),
+    features: str = typer.Option("static", "--features", help="static | static+lexicon | ngrams | static+ngrams | encoder."),
     classifier: Optional[str] = typer.Option(None, "--classifier", help="svm (RBF kernel) or logreg (linear); "
                                              "default: svm for static features, logreg otherwise."),
     C: float = typer.Option(None, "--C", help="Inverse regularisation strength (default: the tuned value for the feature set)."),
@@ -44,22 +53,24 @@ def train(
     Example: stance train --name first   (then: stance profile ARTICLES --model first)
     """
     from ..codebook import load_codebook
-    from ..labeling.export import gold_records
-    from ..model.data import training_set
     from ..model.pipeline import TrainConfig, default_C, default_classifier
     from ..model.train import train_model
+    from ..sources import load_sources, parse_sources, parse_weights
 
-    proj = find_project(project) if labels is None or out is None else None
-    labels = resolve_labels_dir(labels, proj)
+    proj = find_project(project) if not labels or out is None else None
     out = out or proj.models / name
     cb = load_codebook(codebook)
-    corpus = corpus or (labels.parent / "corpus")
-    # Label data reaches the model as plain records: labelling and model never import each other.
-    data = training_set(gold_records(labels, cb), cb.frame_keys, corpus if corpus.is_dir() else None, source=labels)
+    sources = parse_sources(labels)
+    weights = parse_weights(weight, list(sources))
+    if tune_on is not None and tune_on not in sources:
+        raise typer.BadParameter(f"no label source named {tune_on!r} (sources: {', '.join(sources) or 'labels'})",
+                                 param_hint="--tune-on")
+    data = load_sources(sources, cb, proj, corpus, texts)
     classifier = classifier or default_classifier(features)
     config = TrainConfig(features=features, classifier=classifier, C=C if C is not None else default_C(features, classifier),
                          seed=seed, embeddings=str(embeddings or default_static_embeddings().name),
-                         encoder=str(encoder) if encoder else None)
+                         encoder=str(encoder) if encoder else None, source_weights=weights, tune_on=tune_on,
+                         labels=list(labels or []))
     bundle = train_model(data, cb, out, config, evaluate=evaluate, progress=lambda m: err(f"stance: {m}"))
     for part, s in bundle.metrics.items():
         err(f"stance: {part}: macro-F1 {s['macro_f1']:.3f} (" + ", ".join(f"{f} {v:.3f}" for f, v in s["f1"].items()) + ")")

@@ -132,7 +132,7 @@ def find_disagreements(labels: dict[tuple[str, str], Label],
         if len({frozenset(lab.frames) for lab in votes.values()}) > 1:
             first = min(votes.values(), key=first_answered)
             frames = {a: list(lab.frames) for a, lab in sorted(votes.items())}
-            found.append((first_answered(first), Disagreement(pid, first.article_id, first.text, frames)))
+            found.append((first_answered(first), Disagreement(pid, first.article_id, first.text, frames, first.text_sha256)))
     return [d for _, d in sorted(found, key=lambda t: t[0])]
 
 

@@ -23,6 +23,7 @@ from ..articles import content_id
 from ..errors import CodebookError, InputError, LabelStoreError
 from ..passages import passage_id as make_passage_id
 from .agreement import frame_agreement
+from ..passage_text import with_texts
 from ..codebook import Codebook
 from ..jsonl import read_jsonl
 from .store import Event, GoldLabel, LabelStore, Disagreement, current_labels, gold_labels
@@ -231,9 +232,10 @@ def _num(x: float | None, pct: bool = False) -> str:
 
 # --- label records for a model ------------------------------------------------------------
 
-def gold_records(directory: str | Path, codebook: Codebook) -> list[dict[str, Any]]:
+def gold_records(directory: str | Path, codebook: Codebook, texts: str | Path | None = None) -> list[dict[str, Any]]:
     """Gold labels of a label store folder as plain records {passage_id, article_id, text, frames}:
-    what a model learns from (ties stay out until adjudicated)."""
+    what a model learns from (ties stay out until adjudicated). Labels stored by reference get
+    their text from `texts` (the articles they were made on; see stance.passage_text)."""
     directory = Path(directory)
     if not directory.is_dir():
         raise LabelStoreError(f"{directory}: no label store here; label passages with `stance label`, "
@@ -244,6 +246,7 @@ def gold_records(directory: str | Path, codebook: Codebook) -> list[dict[str, An
     if not gold:
         raise LabelStoreError(f"{directory}: no labelled passages; label some with `stance label` first, or "
                               "train on the shipped gold corpus with --labels shipped")
+    gold = with_texts(gold, corpus=texts)
     return [{"passage_id": g.passage_id, "article_id": g.article_id, "text": g.text, "frames": list(g.frames)}
             for g in gold]
 

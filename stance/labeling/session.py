@@ -20,7 +20,9 @@ from typing import IO, Iterable
 
 from ..articles import Article
 from ..boilerplate import RULES_ONLY
+from ..passage_text import text_sha256
 from ..passages import Passage, normalize
+
 from ..codebook import Codebook
 from .store import Disagreement, Event, Label, LabelStore, current_labels
 from .suggest import Suggester
@@ -47,6 +49,8 @@ class Item:
     article_size: int = 0
     previous: str | None = None  # the passage before it in the article, for context
     votes: dict[str, list[str]] = field(default_factory=dict)  # adjudication: annotator -> frames
+    # Third-party text: answers keep the text's SHA-256, never the text (see stance.passage_text).
+    by_reference: bool = False
 
 
 def items_from_articles(articles: Iterable[Article], boilerplate=None) -> list[Item]:
@@ -73,7 +77,9 @@ def items_from_articles(articles: Iterable[Article], boilerplate=None) -> list[I
 
 def adjudication_items(disagreements: Iterable[Disagreement], context: Iterable[Item] = ()) -> list[Item]:
     """One item per disagreement to decide; the same text with the same votes is decided once.
-    `context`: items of the labelled articles, for each passage's title and the passage before it."""
+    `context`: items of the labelled articles, for each passage's title and the passage before it.
+    A disagreement over labels stored by reference (a text hash, no text) must come with its text
+    filled in (`stance.passage_text.with_texts`); the ruling is stored by reference too."""
     where = {m.passage_id: it for it in context for m in it.members}
     items: dict[tuple, Item] = {}
     for d in disagreements:
@@ -81,7 +87,8 @@ def adjudication_items(disagreements: Iterable[Disagreement], context: Iterable[
         if key in items:
             items[key].members.append(Member(d.passage_id, d.article_id))
             continue
-        items[key] = Item(d.text, [Member(d.passage_id, d.article_id)], d.article_id, votes=d.votes)
+        items[key] = Item(d.text, [Member(d.passage_id, d.article_id)], d.article_id, votes=d.votes,
+                          by_reference=bool(d.text_sha256))
         if d.passage_id in where:
             c = where[d.passage_id]
             items[key] = replace(items[key], title=c.title, outlet=c.outlet, position=c.position,
@@ -258,9 +265,12 @@ class Session:
 
     def _write(self, kind: str, item: Item, frames: list[str], accepted: bool | None) -> None:
         seconds = round(time.monotonic() - self._shown_at, 1)
-        events = [Event(kind, m.passage_id, self.annotator, m.article_id, item.text if kind == "answer" else "",
+        stored, sha = item.text if kind == "answer" else "", ""
+        if item.by_reference and stored:
+            stored, sha = "", text_sha256(item.text)
+        events = [Event(kind, m.passage_id, self.annotator, m.article_id, stored,
                         list(frames), self.codebook.name, self.codebook.version, suggestion_accepted=accepted,
-                        seconds=seconds, source=self.source) for m in item.members]
+                        seconds=seconds, source=self.source, text_sha256=sha) for m in item.members]
         self.store.append(events)  # durable before the next passage is shown
         self.events.extend(events)
 

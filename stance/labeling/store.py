@@ -54,9 +54,15 @@ class Event:
     seconds: float | None = None
     source: str = "label"
     format_version: int = FORMAT_VERSION
+    # Labels of text we may not copy (third-party articles) keep its SHA-256 and no text; the
+    # text is read from the corpus at run time (stance.passage_text).
+    text_sha256: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        if not d["text_sha256"]:
+            del d["text_sha256"]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Event":
@@ -76,6 +82,7 @@ class Label:
     source: str
     timestamp: str
     seq: int
+    text_sha256: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,6 +96,7 @@ class GoldLabel:
     frames: list[str]
     method: str  # "adjudicated" | "majority" | "single"
     n_annotators: int
+    text_sha256: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -103,6 +111,7 @@ class Disagreement:
     article_id: str
     text: str
     votes: dict[str, list[str]]  # annotator -> frames
+    text_sha256: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -129,7 +138,7 @@ def current_labels(events: Iterable[Event], adjudication: bool = False) -> dict[
         for seq, e in enumerate(stack):
             if (e.source == "adjudicate") == adjudication:
                 out[(annotator, e.passage_id)] = Label(e.passage_id, e.article_id, e.text, list(e.frames),
-                                                        annotator, e.source, e.timestamp, seq)
+                                                        annotator, e.source, e.timestamp, seq, e.text_sha256)
     return out
 
 
@@ -163,19 +172,23 @@ def gold_labels(events: Iterable[Event], annotators: Iterable[str] | None = None
         these = votes.get(pid, {})
         if pid in rulings:
             r = rulings[pid]
-            gold.append(GoldLabel(pid, r.article_id, r.text, sorted_frames(r.frames), "adjudicated", len(these)))
+            gold.append(GoldLabel(pid, r.article_id, r.text, sorted_frames(r.frames), "adjudicated", len(these),
+                                 r.text_sha256))
             continue
         latest = max(these.values(), key=lambda lab: lab.timestamp)
         if len(these) == 1:
-            gold.append(GoldLabel(pid, latest.article_id, latest.text, sorted_frames(latest.frames), "single", 1))
+            gold.append(GoldLabel(pid, latest.article_id, latest.text, sorted_frames(latest.frames), "single", 1,
+                                 latest.text_sha256))
             continue
         counts = Counter(frozenset(lab.frames) for lab in these.values())
         frames, n = counts.most_common(1)[0]
         if n * 2 > len(these):
-            gold.append(GoldLabel(pid, latest.article_id, latest.text, sorted(frames), "majority", len(these)))
+            gold.append(GoldLabel(pid, latest.article_id, latest.text, sorted(frames), "majority", len(these),
+                                 latest.text_sha256))
         else:
             unresolved.append(Disagreement(pid, latest.article_id, latest.text,
-                                         {a: list(lab.frames) for a, lab in sorted(these.items())}))
+                                         {a: list(lab.frames) for a, lab in sorted(these.items())},
+                                         latest.text_sha256))
     return gold, unresolved
 
 

@@ -36,6 +36,8 @@ TRUSTED_TYPES = [
     "stance.model.features.StaticEmbeddings",
     "stance.model.features.SentenceEncoder",
     "stance.model.features.DenseToSparse",
+    "stance.model.features.LexiconScores",
+    "stance.model.features.StaticWithLexicon",
     "sklearn.pipeline.Pipeline",
     "sklearn.pipeline.FeatureUnion",
     "sklearn.feature_extraction.text.TfidfVectorizer",
@@ -77,6 +79,7 @@ class TrainingRecord:
     writers: list[str]
     source: str = ""  # the label store or file (bundles from before this field were all shipped gold)
     shipped_gold: bool = False
+    sources: dict[str, dict] = field(default_factory=dict)  # several label sources: name -> counts, sha256
 
 
 @dataclass(frozen=True)
@@ -193,7 +196,8 @@ def save_bundle(pipe, data, codebook: Codebook, config: TrainConfig, out_dir: Pa
         codebook_record=CodebookRecord.of(codebook),
         training=TrainingRecord(data.sha256(), data.counts(), sorted(data.passage_ids),
                                 sorted({w for w in data.writers if w}),
-                                SHIPPED_LABELS if shipped_gold else data.source, shipped_gold),
+                                SHIPPED_LABELS if shipped_gold else data.source, shipped_gold,
+                                data.sources() if len(set(data.domains)) > 1 else {}),
         config=config,
         embeddings=EmbeddingsRecord(static.path, static.table_sha256_) if static is not None else None,
         metrics=metrics, train_seconds=round(train_seconds, 2), versions=_versions(),

@@ -32,7 +32,14 @@ def model_warnings(frames: list[str], counts: dict[str, int], report: dict) -> l
     return out
 
 
-def _provenance(training: TrainingRecord) -> str:
+def _provenance(training: TrainingRecord, config) -> str:
+    if training.sources:
+        parts = [f"{name}: {s['passages']} passages from {s['articles']} articles"
+                 + (f" (weight {config.source_weights[name]})" if name in config.source_weights else "")
+                 for name, s in training.sources.items()]
+        return ("- Trained on several label sources: " + "; ".join(parts) + "."
+                + (f" Probabilities are calibrated and thresholds chosen on the `{config.tune_on}` passages' "
+                   "out-of-fold scores, and the evaluation below leads with that text." if config.tune_on else ""))
     if training.shipped_gold or not training.source:
         return ("- Trained on the gold corpus shipped with stance: passages written for this project, not "
                 "sampled from published coverage. Expect lower scores on real articles by strangers than the "
@@ -40,6 +47,40 @@ def _provenance(training: TrainingRecord) -> str:
     return (f"- Trained on your own labels ({training.source}). The scores below hold for passages like those you "
             "labelled; on coverage sampled differently (other outlets, years or topics) expect them to be lower, "
             "and check a sample by hand.")
+
+
+def expectations(target: dict) -> list[str]:
+    """The headline figure on the target text, and what it means for a user's own corpus."""
+    name, held = target["source"], target["held_out"]["model"]
+    lo, hi = held["macro_f1_interval"]
+    lex = target["held_out"].get("lexicon_baseline", {}).get("macro_f1")
+    per = target["held_out"].get("per_outlet", {})
+    spread = sorted(v["macro_f1"] for v in per.values() if v["framed"] >= 10)
+    return [
+        "## What to expect", "",
+        f"- On {name} coverage from articles it never saw, macro-F1 is **{held['macro_f1']:.2f}** "
+        f"(95% interval {lo:.2f}-{hi:.2f}, {held['n']} passages)"
+        + (f", against {lex:.2f} for the seed-lexicon baseline" if lex is not None else "") + ".",
+        ("- It varies by outlet (macro-F1 " + ", ".join(f"{v:.2f}" for v in spread)
+         + " on the outlets with at least 10 framed test passages): expect your own corpus to land anywhere in "
+           "that range, lower for outlets, years or topics unlike these." if spread else
+         "- Expect lower scores on outlets, years or topics unlike these."),
+        "- Frames are rare in ordinary coverage and the model's errors are mostly topic taken for frame; read the "
+        "shares of a profile as a screening measure, check a sample of tagged passages by hand, and for a study "
+        "label a few hundred of your own passages, train on them with the shipped labels "
+        "(`stance train --labels shipped --labels mine=YOUR_LABELS --tune-on mine`) and "
+        "report that model's held-out score.", ""]
+
+
+def train_command(bundle: Bundle) -> str:
+    """The `stance train` command that rebuilds this model."""
+    cfg = bundle.config
+    labels = cfg.labels or [bundle.training.source or "LABELS"]
+    parts = ["stance train"] + [f"--labels {lab}" for lab in labels]
+    parts += [f"--weight {name}={w:g}" for name, w in cfg.source_weights.items()]
+    parts += [f"--tune-on {cfg.tune_on}"] if cfg.tune_on else []
+    parts += [f"--seed {cfg.seed} --features {cfg.features} --classifier {cfg.classifier} --C {cfg.C:g}"]
+    return " ".join(parts)
 
 
 def write_model_card(bundle: Bundle, report: dict) -> Path:
@@ -63,8 +104,7 @@ def write_model_card(bundle: Bundle, report: dict) -> Path:
         + ", ".join(f"{f} {t:.2f}" for f, t in zip(bundle.frames, bundle.thresholds)) + ".",
         f"- Seed {cfg.seed}; trained in {bundle.train_seconds} s; versions: "
         + ", ".join(f"{k} {v}" for k, v in bundle.versions.items()) + ".",
-        f"- Made with `stance train --labels {bundle.training.source or 'LABELS'} --seed {cfg.seed} --features "
-        f"{cfg.features} --classifier {cfg.classifier} --C {cfg.C}` (same labels and seed, same model).", "",
+        f"- Made with `{train_command(bundle)}` (same labels and seed, same model).", "",
         "## Data",
         f"{c['passages']} gold-labelled passages from {c['articles']} articles "
         f"({', '.join(f'{f} {c[f]}' for f in bundle.frames)}, none {c['none']}); "
@@ -72,13 +112,15 @@ def write_model_card(bundle: Bundle, report: dict) -> Path:
         ("Writers: " + ", ".join(bundle.training.writers) + "." if bundle.training.writers else ""), "",
         "## Limits",
         *[f"- **Warning:** {w}" for w in bundle.warnings],
-        _provenance(bundle.training),
+        _provenance(bundle.training, cfg),
         "- English only; paragraphs of news length. Very short or very long passages are less reliable.",
         "- Frames are defined by the codebook; a passage about a topic (Meta, open source, LLMs) is not framed by "
         "that alone, but topic-matched passages remain the commonest false positives (see the report).",
         "- The bundle is stored with skops (`model.skops`): loading builds only the types a stance model is made "
         "of and refuses any other, so a shared bundle cannot run code; its SHA-256 in model.json catches corruption.", "",
     ]
+    if report.get("target_text", {}).get("held_out"):
+        lines += expectations(report["target_text"])
     if report:
         lines += ["## Evaluation", "", report_markdown(report).split("\n", 2)[2]]
     path = Path(bundle.path) / "MODEL_CARD.md"

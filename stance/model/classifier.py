@@ -62,6 +62,10 @@ def grouped_folds(n: int, groups, n_splits: int, random_state: int):
     return list(cv.split(np.zeros(n), groups=groups))
 
 
+def _weights(weight, rows) -> dict:
+    return {} if weight is None else {"sample_weight": weight[rows]}
+
+
 class FrameClassifier(ClassifierMixin, BaseEstimator):
     """One binary classifier per frame (column of Y), Platt-calibrated out of fold, with a tuned
     threshold per frame. Y is a 0/1 matrix, one column per frame.
@@ -87,14 +91,20 @@ class FrameClassifier(ClassifierMixin, BaseEstimator):
         tags.classifier_tags.multi_label = True
         return tags
 
-    def fit(self, X, Y, groups=None):
-        X, Y = validate_data(self, X, Y, accept_sparse="csr", multi_output=True)
+    def fit(self, X, y, groups=None, sample_weight=None, tune_mask=None):
+        """`groups`: article per row (folds keep an article together). `sample_weight`: per row,
+        e.g. real coverage weighted over written passages. `tune_mask`: the rows whose out-of-fold
+        scores calibrate the probabilities and choose the thresholds (the text the model is for,
+        e.g. real coverage); default all rows."""
+        X, Y = validate_data(self, X, y, accept_sparse="csr", multi_output=True)  # Y: one 0/1 column per frame
         check_classification_targets(Y)
         kind = type_of_target(Y, input_name="Y")
         if Y.ndim != 2 or kind not in ("binary", "multilabel-indicator") or not np.isin(Y, (0, 1)).all():
             raise TargetError(f"Only binary classification is supported, one 0/1 column per frame: labels must be "
                               f"a 0/1 matrix with one column per frame (got a {kind} target)")
         Y = Y.astype(np.int64)
+        weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        tune = np.ones(len(Y), dtype=bool) if tune_mask is None else np.asarray(tune_mask, dtype=bool)
         positives = Y.sum(axis=0)
         if (positives < 2).any() or (positives > len(Y) - 2).any():
             j = int(np.argmin(np.minimum(positives, len(Y) - positives)))
@@ -118,12 +128,13 @@ class FrameClassifier(ClassifierMixin, BaseEstimator):
                 if len(set(y[train])) < 2:
                     scores[test] = 0.0
                     continue
-                scores[test] = clone(base).fit(X[train], y[train]).decision_function(X[test])
-            calibrator = LogisticRegression(C=1e4, max_iter=1000).fit(scores.reshape(-1, 1), y)
+                scores[test] = clone(base).fit(X[train], y[train], **_weights(weight, train)).decision_function(X[test])
+            on = tune if len(set(y[tune])) == 2 else np.ones(len(y), dtype=bool)
+            calibrator = LogisticRegression(C=1e4, max_iter=1000).fit(scores[on].reshape(-1, 1), y[on])
             self.oof_proba_[:, j] = calibrator.predict_proba(scores.reshape(-1, 1))[:, 1]
-            thresholds.append(best_f1_threshold(y, self.oof_proba_[:, j]))
+            thresholds.append(best_f1_threshold(y[on], self.oof_proba_[on, j]))
             calibrators.append(calibrator)
-            estimators.append(clone(final).fit(X, y))
+            estimators.append(clone(final).fit(X, y, **_weights(weight, slice(None))))
         self.classes_ = np.arange(Y.shape[1])  # the frames: Y's columns (the multi-label convention)
         self.calibrators_ = calibrators
         self.thresholds_ = np.array(thresholds)

@@ -100,24 +100,33 @@ def hard_negative_false_positives(data: TrainingSet, pred: np.ndarray) -> dict:
 
 def evaluate_training_set(data: TrainingSet, config, out_dir: Path | None = None, progress=None,
                           lexicon_path=None) -> dict:
+    """The report `stance train` writes. With a target source (`config.tune_on`, e.g. real
+    coverage) it leads with that text (`target_text_report`); the sections after it score the
+    other sources' passages, the target's passages always staying in training."""
     say = progress or (lambda msg: None)
     lexicon = _try_lexicon(lexicon_path)
     report: dict = {"frames": data.frames, "config": config.to_dict(), "counts": data.counts()}
+    target = data.domain_mask(config.tune_on) if config.tune_on and data.domains else np.zeros(len(data), bool)
+    if target.any():
+        report["sources"] = data.sources()
+        report["target_text"] = target_text_report(data, config, target, lexicon, say)
+    rows = ~target
+    scored = data.subset(rows)
 
     say("grouped 5-fold cross-validation by article ...")
-    folds = grouped_folds(len(data), np.asarray(data.article_ids), 5, config.seed)
-    proba, pred, base = out_of_fold(data, config, folds)
-    cv = {"model": frame_metrics(data.Y, proba, pred, data.frames),
-          "prior_baseline": frame_metrics(data.Y, None, base["prior"], data.frames)}
+    proba, pred, prior = cv_within(data, config, rows)
+    cv = {"model": frame_metrics(scored.Y, proba, pred, data.frames),
+          "prior_baseline": frame_metrics(scored.Y, None, prior, data.frames)}
     if lexicon:
-        cv["lexicon_baseline"] = frame_metrics(data.Y, None, lexicon.predict(data.texts, data.frames), data.frames)
-    cv["hard_negative_false_positives"] = hard_negative_false_positives(data, pred)
+        cv["lexicon_baseline"] = frame_metrics(scored.Y, None, lexicon.predict(scored.texts, data.frames), data.frames)
+    cv["hard_negative_false_positives"] = hard_negative_false_positives(scored, pred)
     report["grouped_cv"] = cv
 
     splits = np.array([s or "" for s in data.splits])
-    if (splits == "train").any() and (splits == "test").any():
+    if (splits[rows] == "train").any() and (splits[rows] == "test").any():
         say("held-out article split ...")
-        train, test = data.subset(splits == "train"), data.subset(splits == "test")
+        held_out = rows & (splits == "test")
+        train, test = data.subset(~held_out & ((splits == "train") | target)), data.subset(held_out)
         p, y = _fit_predict(train, test, config)
         held = {"model": frame_metrics(test.Y, p, y, data.frames),
                 "prior_baseline": frame_metrics(test.Y, None, _prior_baseline(train, len(test))[1], data.frames)}
@@ -132,15 +141,117 @@ def evaluate_training_set(data: TrainingSet, config, out_dir: Path | None = None
         say(f"leave-one-writer-out over {len(names)} writers ...")
         lowo_folds = [(np.flatnonzero(writers != w), np.flatnonzero(writers == w)) for w in names]
         p, y, _ = out_of_fold(data, config, lowo_folds)
+        has = writers != ""
         per_writer = {w: frame_metrics(data.Y[writers == w], None, y[writers == w], data.frames)["macro_f1"]
                       for w in names}
-        report["leave_one_writer_out"] = {"model": frame_metrics(data.Y, p, y, data.frames),
+        report["leave_one_writer_out"] = {"model": frame_metrics(data.Y[has], p[has], y[has], data.frames),
                                           "macro_f1_per_writer": per_writer}
 
     report["summary"] = summarise(report)
     if out_dir is not None:
-        write_report(report, data, proba, Path(out_dir))
+        write_report(report, scored, proba, Path(out_dir))
     return report
+
+
+def cv_within(data: TrainingSet, config, rows: np.ndarray, n_splits: int = 5):
+    """Out-of-fold probabilities, predictions and prior-baseline predictions for the passages in
+    `rows`, in grouped folds by article; every passage outside `rows` is always in training."""
+    idx = np.flatnonzero(rows)
+    folds = grouped_folds(len(idx), np.asarray(data.article_ids)[idx], n_splits, config.seed)
+    everyone = np.arange(len(data))
+    full = [(np.setdiff1d(everyone, idx[test]), idx[test]) for _train, test in folds]
+    proba, pred, base = out_of_fold(data, config, full)
+    return proba[idx], pred[idx], base["prior"][idx]
+
+
+def macro_f1_interval(Y: np.ndarray, pred: np.ndarray, groups, n_boot: int = 1000, seed: int = 0) -> list[float]:
+    """95% interval of macro-F1, resampling whole articles (passages of one article are not
+    independent)."""
+    from sklearn.metrics import f1_score
+
+    groups = np.asarray(groups)
+    ids, inverse = np.unique(groups, return_inverse=True)
+    members = [np.flatnonzero(inverse == k) for k in range(len(ids))]
+    rng = np.random.default_rng(seed)
+    scores = []
+    for _ in range(n_boot):
+        rows = np.concatenate([members[k] for k in rng.integers(0, len(ids), len(ids))])
+        scores.append(f1_score(Y[rows], pred[rows], average="macro", zero_division=0.0))
+    lo, hi = np.percentile(scores, [2.5, 97.5])
+    return [round(float(lo), 4), round(float(hi), 4)]
+
+
+def _scored(Y, proba, pred, frames, groups, outlets=None, lexicon_pred=None) -> dict:
+    out = {"model": frame_metrics(Y, proba, pred, frames)}
+    out["model"]["macro_f1_interval"] = macro_f1_interval(Y, pred, groups)
+    if lexicon_pred is not None:
+        out["lexicon_baseline"] = frame_metrics(Y, None, lexicon_pred, frames)
+    if outlets is not None and any(outlets):
+        names = np.array([o or "(unknown)" for o in outlets])
+        out["per_outlet"] = {}
+        for name in sorted(set(names), key=lambda n: -(names == n).sum()):
+            m = names == name
+            out["per_outlet"][name] = {"n": int(m.sum()), "framed": int((Y[m].sum(axis=1) > 0).sum()),
+                                       "macro_f1": round(frame_metrics(Y[m], None, pred[m], frames)["macro_f1"], 4),
+                                       "macro_f1_interval": macro_f1_interval(Y[m], pred[m], np.asarray(groups)[m])}
+    return out
+
+
+def target_text_report(data: TrainingSet, config, target: np.ndarray, lexicon=None, say=None) -> dict:
+    """Scores on the text the model is for (e.g. real coverage), each with a 95% interval by article:
+
+    - grouped CV over the target's articles, the other sources always in training;
+    - the target's held-out article split, trained on everything else (the shipped model's setting);
+    - other sources -> target test split, and the target alone -> target test split;
+    - target -> the other sources' held-out split (or all of them);
+    - per outlet on the target's held-out split."""
+    say = say or (lambda msg: None)
+    name = config.tune_on
+    frames = data.frames
+    out: dict = {"source": name}
+    articles = np.asarray(data.article_ids)
+    lex = (lambda d: lexicon.predict(d.texts, frames)) if lexicon else (lambda d: None)
+
+    say(f"{name}: grouped 5-fold cross-validation by article ...")
+    proba, pred, _prior = cv_within(data, config, target)
+    cv_data = data.subset(target)
+    out["grouped_cv"] = _scored(cv_data.Y, proba, pred, frames, articles[target], cv_data.outlets, lex(cv_data))
+
+    splits = np.array([s or "" for s in data.splits])
+    test = target & (splits == "test")
+    if test.any() and (target & (splits == "train")).any():
+        test_data = data.subset(test)
+
+        def held(train_rows: np.ndarray, part: str, title: str) -> None:
+            say(f"{name}: {title} ...")
+            train = data.subset(train_rows)
+            p, y = _fit_predict(train, test_data, _without_tuning(config, train))
+            out[part] = _scored(test_data.Y, p, y, frames, articles[test], test_data.outlets,
+                                lex(test_data) if part == "held_out" else None)
+            out[part]["trained_on"] = train.counts()
+
+        held(~test, "held_out", "held-out article split")
+        if (~target).any():
+            held(~target, "other_to_target", f"other sources -> {name} test split")
+        held(target & ~test, "target_only", f"{name} alone -> {name} test split")
+    other = ~target
+    if other.any():
+        other_test = other & (splits == "test") if (other & (splits == "test")).any() else other
+        train = data.subset(target & ~test) if test.any() else data.subset(target)
+        say(f"{name} -> the other sources ...")
+        other_data = data.subset(other_test)
+        p, y = _fit_predict(train, other_data, _without_tuning(config, train))
+        out["target_to_other"] = _scored(other_data.Y, p, y, frames, articles[other_test])
+    return out
+
+
+def _without_tuning(config, train: TrainingSet):
+    """The config for a training set that may lack the tuning source (then tune on all of it)."""
+    from dataclasses import replace
+
+    if config.tune_on and not (train.domains and train.domain_mask(config.tune_on).any()):
+        return replace(config, tune_on=None)
+    return config
 
 
 def _try_lexicon(path):
@@ -153,6 +264,16 @@ def _try_lexicon(path):
 
 def summarise(report: dict) -> dict:
     s = {}
+    target = report.get("target_text", {})
+    for part in ("held_out", "grouped_cv", "other_to_target", "target_only", "target_to_other"):
+        if part in target:
+            m = target[part]["model"]
+            s[f"{target['source']}:{part}"] = {
+                "macro_f1": round(m["macro_f1"], 4), "macro_f1_interval": m["macro_f1_interval"],
+                "f1": {f: round(v["f1"], 4) for f, v in m["per_frame"].items()}}
+            if "lexicon_baseline" in target[part]:
+                s[f"{target['source']}:{part}"]["lexicon_baseline_macro_f1"] = round(
+                    target[part]["lexicon_baseline"]["macro_f1"], 4)
     for part in ("grouped_cv", "held_out", "leave_one_writer_out"):
         if part in report:
             m = report[part]["model"]
@@ -205,10 +326,47 @@ def evaluation_markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+TARGET_TITLES = {
+    "held_out": "held-out article split: trained on everything else (as the saved model)",
+    "grouped_cv": "grouped 5-fold cross-validation by article, the other sources always in training",
+    "other_to_target": "the other sources alone -> the held-out split",
+    "target_only": "{name} labels alone -> the held-out split",
+    "target_to_other": "{name} labels alone -> the other sources' held-out passages",
+}
+
+
+def target_markdown(target: dict, frames: list[str]) -> list[str]:
+    name = target["source"]
+    lines = [f"## On {name} text first", "",
+             f"Scores on the {name} passages (the text this model is for); 95% intervals resample whole articles.", "",
+             "| evaluation | n | " + " | ".join(f"F1 {f}" for f in frames) + " | macro-F1 | 95% interval | lexicon |",
+             "|---|---:" + "|---:" * (len(frames) + 3) + "|"]
+    for part, title in TARGET_TITLES.items():
+        if part not in target:
+            continue
+        m = target[part]["model"]
+        lo, hi = m["macro_f1_interval"]
+        lex = target[part].get("lexicon_baseline", {}).get("macro_f1")
+        lines.append(f"| {title.format(name=name)} | {m['n']} | " + " | ".join(f"{m['per_frame'][f]['f1']:.3f}" for f in frames)
+                     + f" | **{m['macro_f1']:.3f}** | {lo:.2f}-{hi:.2f} | " + (f"{lex:.3f}" if lex is not None else "") + " |")
+    per = target.get("held_out", {}).get("per_outlet")
+    if per:
+        lines += ["", "Per outlet (held-out split):", "", "| outlet | passages | framed | macro-F1 | 95% interval |",
+                  "|---|---:|---:|---:|---:|"]
+        for outlet, v in per.items():
+            lines.append(f"| {outlet} | {v['n']} | {v['framed']} | {v['macro_f1']:.3f} | "
+                         f"{v['macro_f1_interval'][0]:.2f}-{v['macro_f1_interval'][1]:.2f} |")
+    return lines + [""]
+
+
 def report_markdown(report: dict) -> str:
     lines = ["# Evaluation report", "",
              "Scores are on passages the model did not train on. Grouped CV keeps each article's passages "
              "in one fold; leave-one-writer-out holds out every article by one writer.", ""]
+    if "target_text" in report:
+        lines += target_markdown(report["target_text"], report["frames"])
+        lines += ["## The other label sources", "",
+                  "The sections below score the other sources' passages (the target's always in training).", ""]
     c = report["counts"]
     lines += [f"Data: {c['passages']} passages, {c['articles']} articles; "
               + ", ".join(f"{f} {c[f]}" for f in report["frames"]) + f", none {c['none']}.", ""]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.pipeline import Pipeline
@@ -37,6 +37,12 @@ class TrainConfig:
     embeddings: str = "static-minilm-256"
     encoder: str | None = None
     cv: int = 5
+    # Several label sources: the weight of each source's passages (default 1), and the source
+    # whose out-of-fold scores calibrate the probabilities and choose the thresholds (the text
+    # the model is for, e.g. "real"); None: all passages.
+    source_weights: dict[str, float] = field(default_factory=dict)
+    tune_on: str | None = None
+    labels: list[str] = field(default_factory=list)  # the --labels given (the card repeats the command)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -51,5 +57,15 @@ def build_pipeline(config: TrainConfig) -> Pipeline:
 
 def fit_pipeline(data: TrainingSet, config: TrainConfig) -> Pipeline:
     pipe = build_pipeline(config)
-    pipe.fit(data.texts, data.Y, clf__groups=np.asarray(data.article_ids))
+    pipe.fit(data.texts, data.Y, **fit_params(data, config))
     return pipe
+
+
+def fit_params(data: TrainingSet, config: TrainConfig) -> dict:
+    """The classifier's fit parameters: article groups, per-source weights, the rows to tune on."""
+    params = {"clf__groups": np.asarray(data.article_ids)}
+    if data.domains and config.source_weights:
+        params["clf__sample_weight"] = np.array([config.source_weights.get(d, 1.0) for d in data.domains])
+    if data.domains and config.tune_on and data.domain_mask(config.tune_on).any():
+        params["clf__tune_mask"] = data.domain_mask(config.tune_on)
+    return params

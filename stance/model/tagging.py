@@ -14,7 +14,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from ..passages import Passage
-from .features import StaticEmbeddings
+from .features import remove_spans
 from .thresholds import carries
 
 N_EVIDENCE = 3
@@ -63,10 +63,10 @@ def explain(bundle, text: str, frame_idx: list[int], base_proba: np.ndarray, top
         return {}
     words = list(units)
     features = bundle.pipeline.named_steps["features"]
-    if isinstance(features, StaticEmbeddings):
+    if hasattr(features, "occlusion_features"):
         X = features.occlusion_features(text, [units[w] for w in words])
     else:
-        X = features.transform([_remove(text, units[w]) for w in words])
+        X = features.transform([remove_spans(text, units[w]) for w in words])
     proba = bundle.classifier.predict_proba(X)
     out = {}
     for j in frame_idx:
@@ -74,15 +74,6 @@ def explain(bundle, text: str, frame_idx: list[int], base_proba: np.ndarray, top
         order = np.argsort(-drop, kind="stable")[:top]
         out[bundle.frames[j]] = [{"term": words[k], "weight": round(float(drop[k]), 4)} for k in order if drop[k] > 0]
     return out
-
-
-def _remove(text: str, spans: list[tuple[int, int]]) -> str:
-    parts, pos = [], 0
-    for s, e in sorted(spans):
-        parts.append(text[pos:s])
-        pos = e
-    parts.append(text[pos:])
-    return "".join(parts)
 
 
 @dataclass

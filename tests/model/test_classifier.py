@@ -119,6 +119,15 @@ EXPECTED_FAILED_CHECKS = {
     "check_fit2d_1feature": _NOT_A_01_MATRIX,
     "check_classifier_multioutput": "prediction is probability >= the frame's tuned threshold, not decision > 0 "
                                     "or probability > 0.5",
+    # The sample_weight checks fit 1-D or multiclass targets; weights themselves are tested in
+    # tests/model/test_sources.py (they change the fit; tuning rows choose the thresholds).
+    "check_sample_weights_pandas_series": _NOT_A_01_MATRIX,
+    "check_sample_weights_not_an_array": _NOT_A_01_MATRIX,
+    "check_sample_weights_shape": _NOT_A_01_MATRIX,
+    "check_sample_weights_not_overwritten": _NOT_A_01_MATRIX,
+    "check_sample_weight_equivalence_on_dense_data": _NOT_A_01_MATRIX,
+    "check_sample_weight_equivalence_on_sparse_data": _NOT_A_01_MATRIX,
+    "check_classifiers_one_label_sample_weights": _NOT_A_01_MATRIX,
 }
 
 
