@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 import stance
 from stance.articles import iter_articles
-from stance.batch import SMALL_RUN, ErrorReport, default_workers, prepare_resume, profile_batch
+from stance.profiling.batch import SMALL_RUN, ErrorReport, default_workers, prepare_resume, profile_batch
 from stance.cli.main import app, main
 from stance.paths import shipped_root
 

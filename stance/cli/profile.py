@@ -14,9 +14,9 @@ import typer
 
 from ..articles import iter_articles
 from ..boilerplate import detect_boilerplate
-from ..batch import (DEFAULT_BATCH_SIZE, OUTPUT_FORMATS, ErrorReport, BatchStats, default_workers, errors_path_for,
+from ..profiling.batch import (DEFAULT_BATCH_SIZE, OUTPUT_FORMATS, ErrorReport, BatchStats, default_workers, errors_path_for,
                      estimate_total, open_writer, output_format, prepare_resume, profile_batch)
-from ..profile import MAX_ARTICLE_WORDS
+from ..profiling.profile import MAX_ARTICLE_WORDS
 from .common import (Command, EncodingOpt, IdFieldOpt, InputsArg, KeepBoilerplateOpt, ModelOpt, ProjectOpt,
                      TextFieldOpt, err, read_options)
 
@@ -69,7 +69,7 @@ class ProfilePlotter:
     def __call__(self, profile) -> None:
         if self.count >= self.limit:
             return
-        from ..plots import plot_profile
+        from ..profiling.plots import plot_profile
 
         self.count += 1
         name = re.sub(r"[^\w.-]+", "_", profile.article_id).strip("._")[:80] or "article"
@@ -181,7 +181,7 @@ def profile(
 
 def _profile_dask(inputs, output, model, plots, workers, resume, quiet, batch_size, max_words, errors, scheduler,
                   part_format, options, keep_boilerplate: bool = False) -> None:
-    from ..engine_dask import profile_dask
+    from ..profiling.engine_dask import profile_dask
 
     if output is None:
         err("stance: error: --engine dask writes a folder of part files; pass -o OUTDIR")
@@ -274,7 +274,7 @@ def report(
     Example: stance report profiles.jsonl --by month -o report/
     """
     from ..paths import find_project
-    from ..report import build_report, iter_profiles, render_markdown, render_text, write_report
+    from ..profiling.report import build_report, iter_profiles, render_markdown, render_text, write_report
 
     output = output or find_project(project).out / "report"
     result = build_report(iter_profiles(profiles), by=by, measure=measure)

@@ -23,9 +23,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator
 
-from .articles import HTML_SUFFIXES, TEXT_SUFFIXES, Article
-from .errors import InputError, StanceError
-from .jsonl import JsonLine, iter_lines
+from ..articles import HTML_SUFFIXES, TEXT_SUFFIXES, Article
+from ..errors import InputError, StanceError
+from ..jsonl import JsonLine, iter_lines
 from .profile import MAX_ARTICLE_WORDS, Profile, ProfileError, article_passages, build_profile
 
 DEFAULT_BATCH_SIZE = 128  # articles per chunk sent to a worker
@@ -349,7 +349,7 @@ _WORKER: dict[str, Any] = {}
 def _init_worker(model_path: str, max_words: int, boilerplate=None) -> None:
     """Pool initializer: load the model once per worker. An error is kept and raised by the first
     task, because an initializer that raises makes the pool restart workers forever."""
-    from .model.bundle import load_bundle
+    from ..model.bundle import load_bundle
 
     # Ctrl-C is the parent's to handle: it stops the pool. Workers that caught it too would each
     # print a traceback, and the semaphores of a worker dying mid-task leak.

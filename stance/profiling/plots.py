@@ -1,109 +1,12 @@
-"""Every plot stance draws, with one colour per frame across all of them.
-
-Matplotlib runs headless (Agg); figures are written as PNG (and SVG where asked) and closed.
-"""
+"""Profile and report plots: one bar chart per article, shares by group, the article heatmap and
+shares over time; colours and saving come from stance.plots."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-PALETTE = ["#c0392b", "#2471a3", "#d68910", "#7d3c98", "#138d75", "#a04000", "#2e4053", "#b7950b"]
-NONE_COLOR = "#aab7b8"
+from ..plots import frame_colors, pretty, pyplot, save_figure
 
-
-def frame_colors(frames: list[str]) -> dict[str, str]:
-    """Colour of each frame, by its position in the codebook: the same in every plot."""
-    colors = {f: PALETTE[i % len(PALETTE)] for i, f in enumerate(frames)}
-    colors["none"] = NONE_COLOR
-    return colors
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path: Path, formats=("png",)) -> list[Path]:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    written = []
-    for fmt in formats:
-        target = path.with_suffix("." + fmt)
-        fig.savefig(target, dpi=130, bbox_inches="tight")
-        written.append(target)
-    _plt().close(fig)
-    return written
-
-
-def pretty(frame: str) -> str:
-    return frame.replace("_", " ")
-
-
-def plot_pr_curves(Y, proba, frames, path):
-    from sklearn.metrics import average_precision_score, precision_recall_curve
-
-    plt, colors = _plt(), frame_colors(frames)
-    fig, ax = plt.subplots(figsize=(6, 4.5))
-    for j, f in enumerate(frames):
-        if Y[:, j].sum() == 0:
-            continue
-        prec, rec, _ = precision_recall_curve(Y[:, j], proba[:, j])
-        ap = average_precision_score(Y[:, j], proba[:, j])
-        ax.plot(rec, prec, color=colors[f], label=f"{pretty(f)} (AP {ap:.2f})")
-    ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02),
-           title="Precision-recall per frame (out-of-fold)")
-    ax.legend(loc="lower left", fontsize=8)
-    ax.grid(alpha=0.3)
-    return _save(fig, path)
-
-
-def plot_reliability(Y, proba, frames, path, n_bins=10):
-    plt, colors = _plt(), frame_colors(frames)
-    fig, ax = plt.subplots(figsize=(6, 4.5))
-    ax.plot([0, 1], [0, 1], ls="--", color="#888888", lw=1, label="perfectly calibrated")
-    edges = np.linspace(0, 1, n_bins + 1)
-    for j, f in enumerate(frames):
-        bins = np.minimum((proba[:, j] * n_bins).astype(int), n_bins - 1)
-        xs, ys = [], []
-        for b in range(n_bins):
-            m = bins == b
-            if m.sum() >= 5:
-                xs.append(proba[m, j].mean())
-                ys.append(Y[m, j].mean())
-        ax.plot(xs, ys, marker="o", color=colors[f], label=pretty(f))
-    ax.set(xlabel="predicted probability", ylabel="observed frequency", xlim=(0, 1), ylim=(0, 1),
-           title="Reliability per frame (out-of-fold, bins with >= 5 passages)")
-    ax.set_xticks(edges[::2])
-    ax.legend(loc="upper left", fontsize=8)
-    ax.grid(alpha=0.3)
-    return _save(fig, path)
-
-
-def plot_cooccurrence(Y, frames, path):
-    plt = _plt()
-    labels = frames + ["none"]
-    full = np.column_stack([Y, (Y.sum(axis=1) == 0).astype(int)])
-    M = full.T @ full
-    fig, ax = plt.subplots(figsize=(5.5, 4.5))
-    im = ax.imshow(M, cmap="Blues")
-    ax.set_xticks(range(len(labels)), [pretty(l) for l in labels], rotation=30, ha="right")
-    ax.set_yticks(range(len(labels)), [pretty(l) for l in labels])
-    for i in range(len(labels)):
-        for k in range(len(labels)):
-            ax.text(k, i, int(M[i, k]), ha="center", va="center",
-                    color="white" if M[i, k] > M.max() / 2 else "black", fontsize=9)
-    ax.set_title("Frame co-occurrence (passages)")
-    fig.colorbar(im, ax=ax, shrink=0.8)
-    return _save(fig, path)
-
-
-# --- profiles and reports -----------------------------------------------------------------
 
 def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
@@ -113,7 +16,7 @@ def plot_profile(profile, path, formats=("png",)):
     """One article, two measures per frame: the bar is `share` (words in passages whose probability
     reaches the frame's threshold: what report tables use); the dot is `expected` (probability-weighted
     words), with its 95% interval. They differ when many passages sit near the threshold."""
-    plt = _plt()
+    plt = pyplot()
     frames = list(profile.frames)
     colors = frame_colors(frames)
     labels = [pretty(f) for f in frames] + ["no frame"]
@@ -142,12 +45,12 @@ def plot_profile(profile, path, formats=("png",)):
                       label="dot: expected share from the probabilities, line: its 95% interval")]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1, fontsize=7, frameon=False)
     ax.grid(axis="x", alpha=0.3)
-    return _save(fig, path, formats)
+    return save_figure(fig, path, formats)
 
 
 def plot_group_shares(groups, columns, frames, path, title, ylabel, formats=("png", "svg")):
     """Grouped bars: for each group, one bar per frame (and "none"), with 95% interval error bars."""
-    plt = _plt()
+    plt = pyplot()
     colors = frame_colors(frames)
     n, k = len(groups), len(columns)
     width = 0.8 / k
@@ -172,14 +75,14 @@ def plot_group_shares(groups, columns, frames, path, title, ylabel, formats=("pn
     ax.set_title(title + "\nerror bars: 95% t interval across articles", fontsize=10)
     ax.legend(fontsize=8, ncol=k, loc="lower left", bbox_to_anchor=(0, 1.1), frameon=False)
     ax.grid(axis="y", alpha=0.3)
-    return _save(fig, path, formats)
+    return save_figure(fig, path, formats)
 
 
 def plot_article_heatmap(rows, frames, path, n_total, measure="share", formats=("png", "svg")):
     """Articles x frames, sorted by dominant frame; the strip on the left is the dominant frame's colour."""
     from matplotlib.colors import ListedColormap
 
-    plt = _plt()
+    plt = pyplot()
     colors = frame_colors(frames)
     M = np.array([[r.values[f] for f in frames] for r in rows])
     fig, (strip, ax) = plt.subplots(1, 2, figsize=(2.2 + 1.3 * len(frames) + 3.2, 0.22 * len(rows) + 1.8),
@@ -204,7 +107,7 @@ def plot_article_heatmap(rows, frames, path, n_total, measure="share", formats=(
               loc="upper center", bbox_to_anchor=(0.5, 0.0), borderaxespad=2.5, frameon=False)
     fig.colorbar(im, ax=ax, shrink=min(0.8, 6 / max(len(rows), 1) + 0.3), format=lambda v, _: f"{v:.0%}",
                  label=f"{measure} of words")
-    return _save(fig, path, formats)
+    return save_figure(fig, path, formats)
 
 
 def _period_position(label: str) -> float:
@@ -219,7 +122,7 @@ def _period_position(label: str) -> float:
 def plot_shares_over_time(periods, frames, path, unit, ylabel, left_out="", formats=("png", "svg")):
     """One line per frame over time (dashed grey: no frame), with a shaded 95% t interval across the
     period's articles. The caller passes only periods with enough articles for an interval."""
-    plt = _plt()
+    plt = pyplot()
     colors = frame_colors(frames)
     x = np.array([_period_position(p.group) for p in periods])
     fig, ax = plt.subplots(figsize=(min(12.0, max(6.5, 0.35 * len(periods) + 2)), 4.4))
@@ -245,4 +148,4 @@ def plot_shares_over_time(periods, frames, path, unit, ylabel, left_out="", form
     ax.set_title(f"Frames over time by {unit}; shading: 95% t interval across articles", fontsize=10)
     ax.legend(fontsize=8, ncol=len(frames) + 1, loc="lower left", bbox_to_anchor=(0, 1.08), frameon=False)
     ax.grid(alpha=0.3)
-    return _save(fig, path, formats)
+    return save_figure(fig, path, formats)
