@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 import stance
 from stance.articles import Article, iter_articles
-from stance.profiling.batch import ErrorReport, profile_batch
+from stance.profiling.batch import profile_batch
+from stance.profiling.output import ErrorReport
 from stance.boilerplate import Boilerplate, detect_boilerplate
 from stance.cli.main import app, main
 from stance.errors import StanceError

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from ..articles import Article, ReadOptions
-from .batch import (DEFAULT_BATCH_SIZE, BatchStats, ErrorReport, Failure, JsonlWriter, ParquetWriter, _chunks,
-                    profile_chunk)
+from .batch import DEFAULT_BATCH_SIZE, BatchStats, _chunks, profile_chunk
+from .output import ErrorReport, Failure, JsonlWriter, ParquetWriter
 from ..errors import InputError, ModelError, StanceError
 from .partitions import (PART_FORMATS, TARGET_BYTES, Partition, part_path, parts_dir, plan_partitions,
                          read_partition, write_text_atomic)
