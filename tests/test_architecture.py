@@ -1,5 +1,6 @@
 """The layout holds: imports run one way (no cycle between modules or between parts of the
-package, labelling and model never import each other), and the CLI imports without termios."""
+package, labelling and model never import each other, profiling sits on top of both and only the
+CLI imports it), and the CLI imports without termios."""
 
 import ast
 import subprocess
@@ -99,11 +100,28 @@ def test_labeling_and_model_never_import_each_other():
     assert crossing == []
 
 
+def test_profiling_sits_on_top():
+    """Profiling uses the model and the bottom modules; nothing but the CLI reaches up into it."""
+    graph = import_graph()
+    reaching_up = [(m, t) for m, ts in graph.items() for t in ts
+                   if part(t) == "stance.profiling" and part(m) not in ("stance.profiling", "stance.cli")]
+    assert reaching_up == []
+    assert any(part(t) == "stance.model" for m, ts in graph.items() if part(m) == "stance.profiling" for t in ts)
+
+
+def test_shared_plot_helpers_sit_at_the_bottom():
+    """stance.plots (colours, saving) is shared by model and profiling plots, so it imports neither."""
+    graph = import_graph()
+    assert graph["stance.plots"] == set()
+    assert "stance.plots" in graph["stance.model.plots"] and "stance.plots" in graph["stance.profiling.plots"]
+
+
 def test_the_graph_sees_imports_inside_functions():
     """The checks above would pass vacuously if lazy imports were missed."""
     graph = import_graph()
     assert "stance.model.bundle" in graph["stance"]  # stance.load_model imports it inside the function
     assert "stance.labeling.terminal" in graph["stance.cli.label"]
+    assert "stance.profiling.plots" in graph["stance.profiling.report"]  # `from . import plots` in write_report
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 

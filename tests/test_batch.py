@@ -15,8 +15,11 @@ from typer.testing import CliRunner
 
 import stance
 from stance.articles import iter_articles
-from stance.batch import SMALL_RUN, ErrorReport, default_workers, prepare_resume, profile_batch
+from stance.profiling.batch import SMALL_RUN, default_workers, profile_batch
+from stance.profiling.output import ErrorReport, output_target, prepare_resume
+from stance.profiling.run import profile_corpus
 from stance.cli.main import app, main
+from stance.errors import InputError, StanceError
 from stance.paths import shipped_root
 
 SEEDS = shipped_root() / "seeds" / "articles"
@@ -191,6 +194,35 @@ def test_summary_line_counts_profiled_articles_only(tmp_path):
     result = run(["profile", str(bad), "--workers", "1"])
     assert "profiled 0 articles in" in result.output and "articles/s" not in result.output
     assert "1 article not profiled" in result.output
+
+
+def test_profile_corpus_writes_the_file_and_its_error_report(tmp_path, corpus):
+    """The library call behind `stance profile`: output format from the extension, the error
+    report next to it, and a resume under another model refused before anything is written."""
+    bad = tmp_path / "in.jsonl"
+    bad.write_text(corpus.read_text(encoding="utf-8") + json.dumps({"id": "blank", "text": "  "}) + "\n",
+                   encoding="utf-8")
+    run = profile_corpus([bad], tmp_path / "p.csv", workers=1)
+    assert run.output == tmp_path / "p.csv" and run.stats.profiled == 24 and run.stats.failed == 1
+    with open(run.output, encoding="utf-8", newline="") as fh:
+        assert [r["article_id"] for r in csv.DictReader(fh)] == [f"art-{i:02d}" for i in range(24)]
+    assert json.loads(run.report.path.read_text(encoding="utf-8"))["article_id"] == "blank"
+    out = tmp_path / "p.jsonl"
+    out.write_text(json.dumps({"article_id": "art-00", "frames": {}, "model_id": "someone-else"}) + "\n",
+                   encoding="utf-8")
+    with pytest.raises(InputError, match="someone-else") as exc:
+        profile_corpus([corpus], out, resume=True, workers=1)
+    assert exc.value.exit_code == 2 and out.read_text(encoding="utf-8").count("\n") == 1
+    with pytest.raises(StanceError, match="needs an output file"):
+        profile_corpus([corpus], "-", resume=True)
+
+
+def test_output_target_reads_dash_as_stdout_and_the_format_from_the_extension(tmp_path):
+    assert output_target(None) == (None, "jsonl") and output_target("-") == (None, "jsonl")
+    assert output_target(tmp_path / "p.PARQUET") == (tmp_path / "p.PARQUET", "parquet")
+    assert output_target(str(tmp_path / "p.ndjson"))[1] == "jsonl"
+    with pytest.raises(StanceError, match="unknown output type .txt"):
+        output_target(tmp_path / "p.txt")
 
 
 def test_default_workers_follow_the_input_size():

@@ -16,12 +16,13 @@ from typer.testing import CliRunner
 
 import stance
 from stance.articles import Article, iter_articles
-from stance.batch import ErrorReport, profile_batch
+from stance.profiling.batch import profile_batch
+from stance.profiling.output import ErrorReport
 from stance.boilerplate import Boilerplate, detect_boilerplate
 from stance.cli.main import app, main
 from stance.errors import StanceError
-from stance.partitions import part_files, parts_dir
-from stance.report import ReportError
+from stance.profiling.partitions import part_files, parts_dir
+from stance.profiling.report import ReportError
 
 from test_partitions import make_corpus
 
@@ -95,7 +96,7 @@ def main_exit(args, monkeypatch, capsys) -> tuple[int, str]:
 
 
 def test_dask_gives_the_local_engines_records(client, bundle, inputs, tmp_path):
-    from stance.engine_dask import profile_dask
+    from stance.profiling.engine_dask import profile_dask
 
     local, local_errors = local_run(bundle, inputs)
     run = profile_dask(inputs, tmp_path / "out", client=client, target_bytes=SMALL, batch_size=5)
@@ -111,7 +112,7 @@ def test_dask_gives_the_local_engines_records(client, bundle, inputs, tmp_path):
 
 
 def test_resume_redoes_only_missing_partitions(client, bundle, inputs, tmp_path):
-    from stance.engine_dask import profile_dask
+    from stance.profiling.engine_dask import profile_dask
 
     out = tmp_path / "out"
     first = profile_dask(inputs, out, client=client, target_bytes=SMALL)
@@ -135,14 +136,14 @@ def test_resume_redoes_only_missing_partitions(client, bundle, inputs, tmp_path)
 def test_parquet_parts_hold_the_flat_rows(client, bundle, inputs, tmp_path):
     import pyarrow.parquet as pq
 
-    from stance.engine_dask import profile_dask
+    from stance.profiling.engine_dask import profile_dask
 
     run = profile_dask(inputs[:2], tmp_path / "out", client=client, target_bytes=SMALL, fmt="parquet")
     rows = [r for f in part_files(tmp_path / "out") for r in pq.read_table(f).to_pylist()]
     local, _ = local_run(bundle, inputs[:2])
     assert len(rows) == run.stats.profiled == len(local)
     assert [r["article_id"] for r in rows] == [p["article_id"] for p in local]
-    from stance.profile import Profile
+    from stance.profiling.profile import Profile
 
     flat = [Profile.from_dict(p).to_flat() for p in local]
     assert [r["share_" + bundle.frames[0]] for r in rows] == [f["share_" + bundle.frames[0]] for f in flat]
@@ -162,7 +163,7 @@ def drop_frequent(article: Article, counts: Counter) -> Article:
 def test_counting_stage_runs_on_the_cluster_with_corpus_wide_counts(client, bundle, inputs, tmp_path):
     import cloudpickle
 
-    from stance.engine_dask import CountStage, profile_dask
+    from stance.profiling.engine_dask import CountStage, profile_dask
 
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     stage = CountStage(count_paragraphs, drop_frequent)
@@ -180,7 +181,7 @@ def test_counting_stage_runs_on_the_cluster_with_corpus_wide_counts(client, bund
 
 
 def test_report_reads_a_partitioned_folder(client, bundle, inputs, tmp_path):
-    from stance.engine_dask import profile_dask
+    from stance.profiling.engine_dask import profile_dask
 
     profile_dask(inputs, tmp_path / "out", client=client, target_bytes=SMALL)
     flat = tmp_path / "all.jsonl"
@@ -213,7 +214,7 @@ def test_cli_starts_a_local_cluster_without_scheduler(inputs, tmp_path, monkeypa
 def test_a_killed_worker_loses_and_duplicates_nothing(client, bundle, inputs, tmp_path):
     """SIGKILL one worker process while it runs a partition: the scheduler reruns its tasks on the
     other worker (and the nanny's replacement); the output is complete, without duplicates."""
-    from stance.engine_dask import profile_dask
+    from stance.profiling.engine_dask import profile_dask
 
     out = tmp_path / "out"
     expected, _ = local_run(bundle, inputs)
@@ -255,7 +256,7 @@ def test_without_dask_the_error_says_how_to_install(inputs, tmp_path, monkeypatc
 
 
 def test_blocks_repeated_across_articles_are_dropped_on_the_cluster_as_locally(client, bundle, tmp_path):
-    from stance.engine_dask import profile_dask
+    from stance.profiling.engine_dask import profile_dask
 
     box = "Sign up for our weekly briefing on research labs, chips and the people who fund them."
     bodies = ["The lab said its new model had been trained on licensed data only, a claim outside researchers "

@@ -8,7 +8,7 @@ import pytest
 
 from stance.articles import ReadOptions, iter_articles
 from stance.errors import StanceError
-from stance.partitions import _jsonl_ranges, plan_partitions, read_partition
+from stance.profiling.partitions import _jsonl_ranges, plan_partitions, read_partition
 from stance.paths import shipped_root
 
 SEEDS = shipped_root() / "seeds" / "articles"

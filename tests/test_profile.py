@@ -8,7 +8,7 @@ import stance
 from stance.articles import Article, iter_articles
 from stance.passages import Passage, segment_article
 from stance.paths import shipped_root
-from stance.profile import (N_EVIDENCE, SNIPPET_CHARS, Profile, ProfileError, profile_article, snippet,
+from stance.profiling.profile import (N_EVIDENCE, SNIPPET_CHARS, Profile, ProfileError, profile_article, snippet,
                             summarise_passages)
 from stance.model.tagging import tag_passages
 

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from stance.cli.main import app, main
 from stance.passages import Passage
-from stance.profile import summarise_passages
-from stance.report import NO_VALUE, ReportError, build_report, iter_profiles, render_html, write_report
+from stance.profiling.profile import summarise_passages
+from stance.profiling.report import NO_VALUE, ReportError, build_report, iter_profiles, render_html, write_report
 
 FRAMES = ["alpha", "beta"]
 
@@ -170,7 +170,7 @@ def test_a_year_field_dates_articles_without_a_date(tmp_path):
 
 
 def test_terminal_table_fits_80_columns(profiles_file):
-    from stance.report import render_text
+    from stance.profiling.report import render_text
     report = build_report(iter_profiles([profiles_file]), by="outlet")
     text = render_text(report, 80)
     assert max(map(len, text.splitlines())) <= 80

@@ -12,11 +12,9 @@ from typing import List, Optional
 
 import typer
 
-from ..articles import iter_articles
-from ..boilerplate import detect_boilerplate
-from ..batch import (DEFAULT_BATCH_SIZE, OUTPUT_FORMATS, ErrorReport, BatchStats, default_workers, errors_path_for,
-                     estimate_total, open_writer, output_format, prepare_resume, profile_batch)
-from ..profile import MAX_ARTICLE_WORDS
+from ..profiling.batch import DEFAULT_BATCH_SIZE, BatchStats, estimate_total
+from ..profiling.output import OUTPUT_FORMATS, ErrorReport, output_target, stdout_or_path
+from ..profiling.profile import MAX_ARTICLE_WORDS
 from .common import (Command, EncodingOpt, IdFieldOpt, InputsArg, KeepBoilerplateOpt, ModelOpt, ProjectOpt,
                      TextFieldOpt, err, read_options)
 
@@ -69,7 +67,7 @@ class ProfilePlotter:
     def __call__(self, profile) -> None:
         if self.count >= self.limit:
             return
-        from ..plots import plot_profile
+        from ..profiling.plots import plot_profile
 
         self.count += 1
         name = re.sub(r"[^\w.-]+", "_", profile.article_id).strip("._")[:80] or "article"
@@ -118,10 +116,8 @@ def profile(
 
     Example: stance profile corpus.jsonl -o profiles.jsonl --plots plots/
     """
-    from ..model.bundle import load_bundle
+    from ..profiling.run import profile_corpus
 
-    if output is not None and str(output) == "-":
-        output = None
     if engine not in ("local", "dask"):
         err(f"stance: error: unknown --engine {engine!r}; use local or dask")
         raise typer.Exit(2)
@@ -132,57 +128,43 @@ def profile(
     if scheduler is not None or part_format != "jsonl":
         err("stance: error: --scheduler and --part-format need --engine dask")
         raise typer.Exit(2)
-    output_format(output)  # an unknown extension fails before any work
+    output, _ = output_target(output)  # None: stdout; an unknown extension fails before any work
     if resume and output is None:
         err("stance: error: --resume needs an output file to resume; pass -o profiles.jsonl")
         raise typer.Exit(2)
-    bundle = load_bundle(model)
-    skip: set[str] = set()
-    if resume:
-        state = prepare_resume(output)
-        other = state.model_ids - {bundle.model_id}
-        if other:
-            err(f"stance: error: {output} holds profiles from model {', '.join(sorted(other))}, not "
-                f"{bundle.model_id}; resume with that --model or write to a new file")
-            raise typer.Exit(2)
-        skip = state.done
+
+    def resuming(state) -> None:
         if not quiet and (state.done or state.repaired_bytes):
             repaired = f"; cut a torn last line ({state.repaired_bytes} bytes)" if state.repaired_bytes else ""
             err(f"stance: resuming {output}: {len(state.done):,} articles already profiled{repaired}")
-    options = read_options(text_field, id_field, encoding)
-    boilerplate = detect_boilerplate(inputs, options, keep=keep_boilerplate)
-    errors_path = errors or (errors_path_for(output) if output is not None else None)
-    report = ErrorReport(errors_path)
-    articles = iter_articles(inputs, options, on_error=report)
+
     show_bar = not quiet and sys.stderr.isatty()
     total = estimate_total(inputs) if show_bar or workers is None else None
     bar = ProgressBar(total if show_bar else None, show_bar)
     plotter = ProfilePlotter(plots, max_plots) if plots is not None else None
-    writer = open_writer(output, sys.stdout, append=resume)
     try:
-        stats = profile_batch(bundle, articles, writer, report, workers=workers or default_workers(total, batch_size),
-                              batch_size=batch_size, max_words=max_words, skip=skip, boilerplate=boilerplate,
-                              on_progress=bar,
-                              on_profile=plotter)
+        run = profile_corpus(inputs, output, model=model, options=read_options(text_field, id_field, encoding),
+                             workers=workers, total=total, resume=resume, batch_size=batch_size, max_words=max_words,
+                             errors=errors, keep_boilerplate=keep_boilerplate, stdout=sys.stdout,
+                             on_resume=resuming, on_progress=bar, on_profile=plotter)
     except KeyboardInterrupt:
-        stats = None  # handled below, once the pool and its traceback are gone
+        run = None  # handled below, once the pool and its traceback are gone
     finally:
         bar.close()
-        writer.close()
-        report.close()
-    if stats is None:
+    if run is None:
         _interrupted(output, resume)
-    _summarise(stats, report, output, plotter, quiet)
-    if stats.profiled == 0 and stats.skipped == 0:
-        err("stance: error: no article could be profiled" + (" (see the reasons above)" if stats.failed else
+    _summarise(run.stats, run.report, output, plotter, quiet)
+    if run.stats.profiled == 0 and run.stats.skipped == 0:
+        err("stance: error: no article could be profiled" + (" (see the reasons above)" if run.stats.failed else
                                                              "; the inputs hold no articles"))
         raise typer.Exit(2)
 
 
 def _profile_dask(inputs, output, model, plots, workers, resume, quiet, batch_size, max_words, errors, scheduler,
                   part_format, options, keep_boilerplate: bool = False) -> None:
-    from ..engine_dask import profile_dask
+    from ..profiling.engine_dask import profile_dask
 
+    output = stdout_or_path(output)
     if output is None:
         err("stance: error: --engine dask writes a folder of part files; pass -o OUTDIR")
         raise typer.Exit(2)
@@ -274,7 +256,7 @@ def report(
     Example: stance report profiles.jsonl --by month -o report/
     """
     from ..paths import find_project
-    from ..report import build_report, iter_profiles, render_markdown, render_text, write_report
+    from ..profiling.report import build_report, iter_profiles, render_markdown, render_text, write_report
 
     output = output or find_project(project).out / "report"
     result = build_report(iter_profiles(profiles), by=by, measure=measure)

@@ -291,7 +291,7 @@ def write_report(report: dict, data: TrainingSet, oof_proba: np.ndarray, out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     (out_dir / "report.md").write_text(report_markdown(report), encoding="utf-8")
-    from ..plots import plot_cooccurrence, plot_pr_curves, plot_reliability
+    from .plots import plot_cooccurrence, plot_pr_curves, plot_reliability
 
     plots = out_dir / "plots"
     plots.mkdir(exist_ok=True)
@@ -409,7 +409,7 @@ def evaluate_bundle(bundle, data: TrainingSet, source: str = "", out_dir=None) -
               "model": frame_metrics(data.Y, proba, pred, data.frames),
               "hard_negative_false_positives": hard_negative_false_positives(data, pred)}
     if out_dir is not None:
-        from ..plots import plot_cooccurrence, plot_pr_curves, plot_reliability
+        from .plots import plot_cooccurrence, plot_pr_curves, plot_reliability
 
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)

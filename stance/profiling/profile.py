@@ -22,11 +22,11 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Sequence
 
-from .articles import Article
-from .errors import StanceError
-from .boilerplate import RULES_ONLY
-from .model.thresholds import carries
-from .passages import Passage, count_words
+from ..articles import Article
+from ..errors import StanceError
+from ..boilerplate import RULES_ONLY
+from ..model.thresholds import carries
+from ..passages import Passage, count_words
 
 FORMAT_VERSION = 1
 N_EVIDENCE = 3  # passages kept as evidence per frame

@@ -27,9 +27,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from .articles import (Article, ReadOptions, _is_hf_dataset, _is_readable_member, _read_jsonl_stream, _read_parquet,
+from ..articles import (Article, ReadOptions, _is_hf_dataset, _is_readable_member, _read_jsonl_stream, _read_parquet,
                        _read_path, _record_to_article)
-from .errors import InputError, StanceError
+from ..errors import InputError, StanceError
 
 TARGET_BYTES = 16 << 20  # input per partition: about 5,000 short articles, 10 s of one worker
 MAX_FILES = 500  # whole files grouped into one partition at most

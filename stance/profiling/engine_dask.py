@@ -28,10 +28,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from .articles import Article, ReadOptions
-from .batch import (DEFAULT_BATCH_SIZE, BatchStats, ErrorReport, Failure, JsonlWriter, ParquetWriter, _chunks,
-                    profile_chunk)
-from .errors import InputError, ModelError, StanceError
+from ..articles import Article, ReadOptions
+from .batch import DEFAULT_BATCH_SIZE, BatchStats, _chunks, profile_chunk
+from .output import ErrorReport, Failure, JsonlWriter, ParquetWriter
+from ..errors import InputError, ModelError, StanceError
 from .partitions import (PART_FORMATS, TARGET_BYTES, Partition, part_path, parts_dir, plan_partitions,
                          read_partition, write_text_atomic)
 from .profile import MAX_ARTICLE_WORDS
@@ -74,7 +74,7 @@ def worker_bundle(path: str | None, model_id: str):
     key = (path, model_id)
     with _LOCK:
         if key not in _BUNDLES:
-            from .model.bundle import load_bundle
+            from ..model.bundle import load_bundle
 
             # Parallelism comes from the workers; BLAS and tokenizer threads would compete with them.
             os.environ["TOKENIZERS_PARALLELISM"] = "false"
@@ -105,7 +105,7 @@ def count_partition(part: Partition, options: ReadOptions, stage: CountStage) ->
 def count_blocks(part: Partition, options: ReadOptions, duplicates: dict[int, int] | None = None) -> tuple[bytes, bytes]:
     """The boilerplate counting pass over one partition: (block keys, article counts) as bytes.
     An article whose id an earlier partition holds is not counted (as `iter_articles` skips it)."""
-    from .boilerplate import RepeatCounter
+    from ..boilerplate import RepeatCounter
 
     counter = RepeatCounter()
     articles = read_partition(part, options, lambda err: None)
@@ -118,7 +118,7 @@ def count_blocks(part: Partition, options: ReadOptions, duplicates: dict[int, in
 def merge_block_bytes(*parts: tuple[bytes, bytes]) -> tuple[bytes, bytes]:
     import numpy as np
 
-    from .boilerplate import merge_block_counts
+    from ..boilerplate import merge_block_counts
 
     keys, counts = merge_block_counts((np.frombuffer(k, dtype=np.uint32), np.frombuffer(c, dtype=np.uint32))
                                       for k, c in parts)
@@ -246,7 +246,7 @@ def profile_dask(inputs: list[str], outdir: Path, model: Path | None = None, sch
     distributed.Client), else the scheduler at `scheduler`, else a local cluster of `workers`
     processes started for this run."""
     require_dask()
-    from .model.bundle import load_bundle
+    from ..model.bundle import load_bundle
 
     if fmt not in PART_FORMATS:
         raise StanceError(f"unknown part format {fmt!r}; use one of {', '.join(PART_FORMATS)}")
@@ -352,7 +352,7 @@ def _run(client, todo, outdir, model_path, model_id, options, fmt, batch_size, m
          start, on_progress, keep_boilerplate: bool = False) -> None:
     from distributed import as_completed
 
-    from .boilerplate import Boilerplate, repeated_from_counts
+    from ..boilerplate import Boilerplate, repeated_from_counts
 
     client.run(warm_worker, model_path, model_id)
     counts = None

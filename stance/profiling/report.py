@@ -21,8 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
 
-from .errors import InputError, StanceError
-from .jsonl import read_jsonl
+from ..errors import InputError, StanceError
+from ..jsonl import read_jsonl
 from .profile import Profile
 
 MEASURES = ("share", "expected")
@@ -355,7 +355,7 @@ def write_table_csv(report: Report, rows: list[GroupRow], out: IO[str]) -> None:
 
 
 def table_markdown(report: Report, rows: list[GroupRow]) -> str:
-    from .plots import pretty
+    from ..plots import pretty
 
     head = [report.by, "articles"] + [pretty(c) for c in report.columns]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * 2 + "---:|" * len(report.columns)]
@@ -440,7 +440,7 @@ def _axis_label(measure: str) -> str:
 
 def render_html(report: Report, figures: list[tuple[str, Path]]) -> str:
     """One page with everything inline (plots as base64 PNG), so it opens offline and travels as one file."""
-    from .plots import frame_colors, pretty
+    from ..plots import frame_colors, pretty
 
     colors = frame_colors(report.frames)
     e = html.escape
@@ -493,7 +493,7 @@ blockquote {{ margin: 0.4em 0 1em 0; padding: 0.3em 0.8em; border-left: 4px soli
 
 
 def _html_table(report: Report, rows: list[GroupRow], first: str | None = None) -> str:
-    from .plots import frame_colors, pretty
+    from ..plots import frame_colors, pretty
 
     colors = frame_colors(report.frames)
     e = html.escape
@@ -512,7 +512,7 @@ def render_text(report: Report, width: int = 80) -> str:
     """The table for a terminal narrower than the Markdown table: one block per group, wrapped."""
     import textwrap
 
-    from .plots import pretty
+    from ..plots import pretty
 
     lines = textwrap.wrap(describe(report), width) + [""]
     for r in report.groups:
