@@ -113,6 +113,8 @@ def evaluate(
                                    "exact_match": m["exact_match"], "per_frame": m["per_frame"]}), indent=2))
     else:
         print(evaluation_markdown(report), end="")
+    for warning in report["warnings"]:
+        err(f"stance: warning: {warning}")
     if out is not None:
         err(f"stance: wrote {out}/ (report.md, report.json, precision_recall.png, reliability.png, cooccurrence.png)")
 

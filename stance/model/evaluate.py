@@ -164,9 +164,9 @@ def cv_within(data: TrainingSet, config, rows: np.ndarray, n_splits: int = 5):
     return proba[idx], pred[idx], base["prior"][idx]
 
 
-def macro_f1_interval(Y: np.ndarray, pred: np.ndarray, groups, n_boot: int = 1000, seed: int = 0) -> list[float]:
-    """95% interval of macro-F1, resampling whole articles (passages of one article are not
-    independent)."""
+def f1_intervals(Y: np.ndarray, pred: np.ndarray, groups, n_boot: int = 1000, seed: int = 0) -> np.ndarray:
+    """95% intervals of each frame's F1 and (last row) macro-F1, resampling whole articles
+    (passages of one article are not independent): an array (n_frames + 1, 2)."""
     from sklearn.metrics import f1_score
 
     groups = np.asarray(groups)
@@ -176,9 +176,14 @@ def macro_f1_interval(Y: np.ndarray, pred: np.ndarray, groups, n_boot: int = 100
     scores = []
     for _ in range(n_boot):
         rows = np.concatenate([members[k] for k in rng.integers(0, len(ids), len(ids))])
-        scores.append(f1_score(Y[rows], pred[rows], average="macro", zero_division=0.0))
-    lo, hi = np.percentile(scores, [2.5, 97.5])
-    return [round(float(lo), 4), round(float(hi), 4)]
+        per = f1_score(Y[rows], pred[rows], average=None, zero_division=0.0)
+        scores.append(np.r_[per, per.mean()])
+    return np.round(np.percentile(np.array(scores), [2.5, 97.5], axis=0).T, 4)
+
+
+def macro_f1_interval(Y: np.ndarray, pred: np.ndarray, groups, n_boot: int = 1000, seed: int = 0) -> list[float]:
+    """95% interval of macro-F1, resampling whole articles."""
+    return [float(x) for x in f1_intervals(Y, pred, groups, n_boot, seed)[-1]]
 
 
 def _scored(Y, proba, pred, frames, groups, outlets=None, lexicon_pred=None) -> dict:
@@ -305,7 +310,8 @@ def frame_table(m: dict, frames: list[str]) -> list[str]:
     lines = ["| frame | precision | recall | F1 | support | Brier | ECE |", "|---|---:|---:|---:|---:|---:|---:|"]
     for f in frames:
         v = m["per_frame"][f]
-        lines.append(f"| {f} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {v['support']} | "
+        ci = f" ({v['f1_interval'][0]:.2f}-{v['f1_interval'][1]:.2f})" if "f1_interval" in v else ""
+        lines.append(f"| {f} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f}{ci} | {v['support']} | "
                      f"{v.get('brier', float('nan')):.3f} | {v.get('ece', float('nan')):.3f} |")
     return lines
 
@@ -317,7 +323,13 @@ def evaluation_markdown(report: dict) -> str:
              f"On {m['n']} labelled passages from {report['data']} that the model did not train on"
              + (f" ({report['excluded_training_passages']} training passages left out)."
                 if report["excluded_training_passages"] else "."), "",
-             f"macro-F1 {m['macro_f1']:.3f} · micro-F1 {m['micro_f1']:.3f} · exact match {m['exact_match']:.3f}", ""]
+             f"macro-F1 {m['macro_f1']:.3f}"
+             + (f" (95% interval {m['macro_f1_interval'][0]:.2f}-{m['macro_f1_interval'][1]:.2f}, resampling articles)"
+                if "macro_f1_interval" in m else "")
+             + f" · micro-F1 {m['micro_f1']:.3f} · exact match {m['exact_match']:.3f}"
+             + (f" · seed-lexicon baseline macro-F1 {report['lexicon_baseline']['macro_f1']:.3f}"
+                if "lexicon_baseline" in report else ""), ""]
+    lines += [f"**Warning:** {w}" for w in report.get("warnings", [])] + ([""] if report.get("warnings") else [])
     lines += frame_table(m, report["frames"])
     hard = report.get("hard_negative_false_positives")
     if hard:
@@ -404,10 +416,23 @@ def evaluate_bundle(bundle, data: TrainingSet, source: str = "", out_dir=None) -
     data = data.subset(unseen)
     proba = bundle.predict_proba(data.texts)
     pred = carries(proba, bundle.thresholds).astype(np.int8)
+    model = frame_metrics(data.Y, proba, pred, data.frames)
+    intervals = f1_intervals(data.Y, pred, data.article_ids)
+    for f, ci in zip(data.frames, intervals):
+        model["per_frame"][f]["f1_interval"] = [float(x) for x in ci]
+    model["macro_f1_interval"] = [float(x) for x in intervals[-1]]
     report = {"model_id": bundle.model_id, "data": source, "frames": data.frames,
-              "excluded_training_passages": int((~unseen).sum()),
-              "model": frame_metrics(data.Y, proba, pred, data.frames),
-              "hard_negative_false_positives": hard_negative_false_positives(data, pred)}
+              "excluded_training_passages": int((~unseen).sum()), "model": model,
+              "hard_negative_false_positives": hard_negative_false_positives(data, pred), "warnings": []}
+    lexicon = _try_lexicon(None)
+    if lexicon is not None and set(data.frames) <= set(lexicon.terms):
+        baseline = frame_metrics(data.Y, None, lexicon.predict(data.texts, data.frames), data.frames)
+        report["lexicon_baseline"] = baseline
+        if model["macro_f1"] <= baseline["macro_f1"]:
+            report["warnings"].append(
+                f"the model does not beat the seed-lexicon baseline on these labels (macro-F1 {model['macro_f1']:.2f} "
+                f"vs {baseline['macro_f1']:.2f}): on this corpus the keyword list tags as well; train on some of "
+                "your own labels (stance train --labels shipped --labels mine=DIR --tune-on mine)")
     if out_dir is not None:
         from .plots import plot_cooccurrence, plot_pr_curves, plot_reliability
 
