@@ -6,8 +6,12 @@ Each coder worked from a batch file of passages and wrote one line per passage
 (`{"passage_id": ..., "frames": [...]}`); the pilot file holds two coders per line. Run once per
 file; kept for provenance.
 
-    python labels/tools/import_real_labels.py ANSWERS.jsonl --annotator ra1 [--source label]
-    python labels/tools/import_real_labels.py --pilot ../shared/real-coverage/pilot-labels.jsonl
+    STANCE_WRITE_SHIPPED=1 python labels/tools/import_real_labels.py ANSWERS.jsonl --annotator ra1
+    STANCE_WRITE_SHIPPED=1 python labels/tools/import_real_labels.py --pilot ../shared/real-coverage/pilot-labels.jsonl
+
+(The coders' disagreements were then settled with `stance adjudicate --labels-dir
+labels/real/annotations --texts ../shared/real-coverage/articles.jsonl`, fed each adjudicator's
+decisions line by line with `--plain`.)
 """
 
 from __future__ import annotations

@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import IO, Any, Iterator
 
 from ..articles import content_id
+from ..codebook import Codebook
 from ..errors import CodebookError, InputError, LabelStoreError
+from ..jsonl import read_jsonl
+from ..passage_text import with_texts
 from ..passages import passage_id as make_passage_id
 from .agreement import frame_agreement
-from ..passage_text import with_texts
-from ..codebook import Codebook
-from ..jsonl import read_jsonl
 from .store import Event, GoldLabel, LabelStore, Disagreement, current_labels, gold_labels
 
 FORMATS = ("jsonl", "csv", "parquet", "hf")
