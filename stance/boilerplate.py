@@ -66,16 +66,17 @@ def rule_reason(text: str, line_reason: str | None = None) -> str:
     reason = block_reason(text) if line_reason is None else line_reason
     if reason:
         return reason
-    if len(text) <= 15 * FURNITURE_MAX_WORDS and len(text.split()) <= FURNITURE_MAX_WORDS \
+    words = None  # split once, and only for blocks short enough to need it
+    if len(text) <= 15 * FURNITURE_MAX_WORDS and len(words := text.split()) <= FURNITURE_MAX_WORDS \
             and lead_furniture_end(text) is None:  # phrase rules: short blocks only
         if _MENU_PHRASE.search(text):
             return "menu"
         if _NEWSLETTER_PHRASE.search(text):
             return "newsletter"
-        if _SHARE_PHRASE.search(text) or (len(text.split()) <= 30 and len(_SOCIAL.findall(text)) >= 3):
+        if _SHARE_PHRASE.search(text) or (len(words) <= 30 and len(_SOCIAL.findall(text)) >= 3):
             return "share"
     if not _SENTENCE_PUNCT.search(text):
-        words = text.split()
+        words = text.split() if words is None else words
         if len(words) >= 5 and _capitalised_share(words) >= 0.7:
             return "menu"  # a run of title-cased links: "Topics AI Biotech Computing Space ..."
     return ""
