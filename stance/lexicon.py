@@ -41,6 +41,14 @@ class Lexicon:
         self._patterns = {f: [(re.compile(r"(?<!\w)" + re.escape(normalize(t)) + r"(?!\w)"), float(w),
                                frozenset(_WORDS.findall(normalize(t))))
                               for t, w in ts.items()] for f, ts in self.terms.items()}
+        # Every term once, in file order, indexed by one of its words: a passage only looks at the
+        # terms of the words it has (terms without a word are always looked at).
+        self._terms = [(f, pat, w, needs) for f, pats in self._patterns.items() for pat, w, needs in pats]
+        self._by_word: dict[str, list[int]] = {}
+        self._always = [i for i, (_f, _p, _w, needs) in enumerate(self._terms) if not needs]
+        for i, (_f, _p, _w, needs) in enumerate(self._terms):
+            if needs:
+                self._by_word.setdefault(min(needs), []).append(i)
 
     @classmethod
     def load(cls, path: str | Path | None = None, frames: list[str] | None = None) -> "Lexicon":
@@ -67,8 +75,15 @@ class Lexicon:
     def scores(self, text: str) -> dict[str, float]:
         norm = normalize(text)
         words = set(_WORDS.findall(norm))
-        return {f: sum(w for pat, w, needs in pats if needs <= words and pat.search(norm))
-                for f, pats in self._patterns.items()}
+        candidates = set(self._always)
+        for word in words & self._by_word.keys():
+            candidates.update(self._by_word[word])
+        out = {f: 0 for f in self._patterns}
+        for i in sorted(candidates):  # file order: the same sums, bit for bit, whatever the word order
+            f, pat, w, needs = self._terms[i]
+            if needs <= words and pat.search(norm):
+                out[f] += w
+        return out
 
     def suggest(self, text: str) -> list[str]:
         return [f for f, s in self.scores(text).items() if s >= self.thresholds[f] - 1e-9]
