@@ -39,12 +39,12 @@ def train(
                                        help="Save the model bundle here instead (any folder but stance's own)."),
     project: Optional[Path] = ProjectOpt,
     seed: int = typer.Option(0, "--seed", help="Random seed for cross-validation folds (training is deterministic for a seed)."),
-    features: str = typer.Option("static", "--features", help="static | static+lexicon | ngrams | static+ngrams | encoder."),
+    features: str = typer.Option("static+lexicon", "--features", help="static+lexicon (default) | static | ngrams | static+ngrams | encoder | encoder+lexicon."),
     classifier: Optional[str] = typer.Option(None, "--classifier", help="svm (RBF kernel) or logreg (linear); "
-                                             "default: svm for static features, logreg otherwise."),
+                                             "default: svm for --features static, logreg otherwise."),
     C: float = typer.Option(None, "--C", help="Inverse regularisation strength (default: the tuned value for the feature set)."),
     embeddings: Optional[Path] = typer.Option(None, "--embeddings", help="Static embedding folder (default: the shipped static-minilm-256)."),
-    encoder: Optional[Path] = typer.Option(None, "--encoder", help="Sentence-transformers model folder for --features encoder."),
+    encoder: Optional[Path] = typer.Option(None, "--encoder", help="Sentence-transformers model folder for --features encoder[+lexicon]."),
     corpus: Optional[Path] = typer.Option(None, "--corpus", help="Corpus metadata folder with passages.jsonl/splits.csv (default: next to --labels)."),
     evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="Write the evaluation report (grouped CV, held-out split, leave-one-writer-out)."),
 ) -> None:

@@ -38,6 +38,7 @@ TRUSTED_TYPES = [
     "stance.model.features.DenseToSparse",
     "stance.model.features.LexiconScores",
     "stance.model.features.StaticWithLexicon",
+    "stance.model.features.EncoderWithLexicon",
     "sklearn.pipeline.Pipeline",
     "sklearn.pipeline.FeatureUnion",
     "sklearn.feature_extraction.text.TfidfVectorizer",
