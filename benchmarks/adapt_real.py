@@ -7,16 +7,28 @@ outlet's corpus is all of that outlet's articles in the real-coverage file, unla
 as `stance profile` does (boilerplate dropped); the whole corpus is all 1,086 articles. Variants:
 
 - none:          the model as trained
-- shift:         each corpus' feature rows moved so their mean is the training passages' mean
-                 (what `stance adapt` ships), to its outlet's corpus or to the whole corpus
-- shift-emb:     the same, the embedding columns only (lexicon scores left alone)
-- shift-real:    the reference is the mean of the real training passages only
-- shift+rate:    shift, then each frame's threshold moved so the corpus' tag rate is the
-                 expected rate (mean calibrated probability over the corpus)
+- cshift:        each corpus' feature rows moved so their mean is the reference corpus' mean (the
+                 passages of the real corpus' train-split articles, unlabelled): what `stance
+                 adapt` ships, with the mean `stance train --reference-corpus` records
+- cshift-emb:    the same, the embedding columns only (lexicon scores left alone)
+- cshift+rate:   cshift, then each frame's threshold set so the corpus' tag rate is the model's tag
+                 rate on the reference corpus
+- rate:          those thresholds without the shift (for a linear classifier a mean shift only
+                 moves each frame's scores by a constant, so cshift+rate == rate)
+- ccoral:        CORAL: the corpus whitened with its own covariance and recoloured with the
+                 reference corpus' covariance (both + eps*I), then moved to its mean
+- shift:         as cshift, but onto the labelled training passages' mean (what `stance train`
+                 records without --reference-corpus)
+- shift-emb:     the same, the embedding columns only
+- shift-real:    onto the mean of the real labelled training passages only
+- shift+rate:    shift, then thresholds set so the corpus' tag rate is its expected rate (mean
+                 calibrated probability over the corpus)
 - shift+trate:   shift, then thresholds set so the corpus' tag rate is the model's out-of-fold tag
                  rate on the real training passages
-- coral:         CORAL: the corpus whitened with its own covariance and recoloured with the
-                 training covariance (both + eps*I), then moved to the training mean
+- coral:         CORAL onto the labelled training passages' covariance and mean
+- centred training: each training source centred on its own corpus' mean (written: its passages;
+                 real: the reference corpus), the model refitted, and a corpus centred on the
+                 reference mean (not adapted), the whole corpus' mean, or its own outlet's mean
 
 Macro-F1 on the test passages with a 95% interval resampling articles; "delta" is the paired
 difference to none with its 95% interval (same article resamples).
@@ -229,6 +241,14 @@ def main() -> None:
         rate = p.mean(0)
         print(f"- {n}: " + ", ".join(f"{f} {v:.3f}" for f, v in zip(data.frames, f1))
               + "; tag rate " + ", ".join(f"{v:.3f}" for v in rate))
+    # the shipped default model's recorded centre is the mean of this corpus' passages
+    from stance.model.bundle import load_bundle
+    default = load_bundle()
+    have = np.asarray(default.features([p.text for p in passages]), dtype=np.float64).mean(0)
+    recorded = default.feature_mean
+    ok = recorded.get("corpus_sha256") == identity.sha256 and np.allclose(have, recorded["values"], atol=1e-6)
+    print(f"\nmodels/default feature_mean matches this corpus: {ok} (max difference "
+          f"{np.abs(have - np.asarray(recorded['values'])).max():.2e})")
     print(f"\n{time.perf_counter() - t0:.0f} s")
 
 
