@@ -44,6 +44,9 @@ class TrainConfig:
     source_weights: dict[str, float] = field(default_factory=dict)
     tune_on: str | None = None
     labels: list[str] = field(default_factory=list)  # the --labels given (the card repeats the command)
+    # The unlabelled corpus the --tune-on labels were drawn from: its mean feature row is the centre
+    # `stance adapt` moves other corpora onto (None: the tuned-on labelled passages' mean).
+    reference_corpus: str | None = None
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
