@@ -23,7 +23,7 @@ from .errors import StanceError
 from .paths import Project, labels_dir
 from .sources import load_sources
 
-DEFAULT_MIN_CONFIDENCE = 0.8
+DEFAULT_MIN_CONFIDENCE = 0.9
 # The model that scores: the shipped default model's features and classifier (static embeddings
 # plus the seed lexicon's scores, one logistic regression per frame).
 DEFAULT_FEATURES, DEFAULT_CLASSIFIER = "static+lexicon", "logreg"
@@ -78,24 +78,30 @@ def contradictions(Y, proba):
     return np.where(Y, 1.0 - proba, proba)
 
 
-def review_queue(sources: dict[str, str], codebook: Codebook, project: Project | None = None, *,
-                 review: list[str] | None = None, top: int | None = None,
-                 min_confidence: float = DEFAULT_MIN_CONFIDENCE, config=None, texts=None, corpus=None,
-                 progress=None) -> ReviewQueue:
-    """Score the gold labels of `sources` out of fold and rank the confident contradictions.
+@dataclass
+class Scores:
+    """Gold labels and the model's out-of-fold view of the passages under review."""
+
+    data: object  # the TrainingSet of the reviewed passages
+    proba: object  # (n, n_frames) out-of-fold probabilities
+    pred: object  # (n, n_frames) 0/1: what the model would tag
+    meta: dict  # (source, passage_id) -> (gold method, annotators, by reference)
+    folds: int
+
+
+def score_out_of_fold(sources: dict[str, str], codebook: Codebook, project: Project | None = None, *,
+                      review: list[str] | None = None, config=None, texts=None, corpus=None,
+                      progress=None) -> Scores:
+    """Score the gold labels of `sources` with models that never saw the passage's article.
 
     `sources`: {name: label store} as `stance train --labels` gives them (`stance.sources`);
-    `review`: the source names whose passages are queued (default: all), the others always stay
+    `review`: the source names whose passages are scored (default: all), the others always stay
     in training; `config`: a `TrainConfig` (default: the shipped model's static+lexicon logreg)."""
     import numpy as np
 
     from .model.evaluate import cv_within
     from .model.pipeline import TrainConfig, default_C
 
-    if not 0.0 <= min_confidence <= 1.0:
-        raise StanceError(f"--min-confidence {min_confidence}: give a probability between 0 and 1, e.g. 0.8")
-    if top is not None and top < 1:
-        raise StanceError(f"--top {top}: give a positive number of passages, e.g. --top 50")
     say = progress or (lambda msg: None)
     config = config or TrainConfig(features=DEFAULT_FEATURES, classifier=DEFAULT_CLASSIFIER,
                                    C=default_C(DEFAULT_FEATURES, DEFAULT_CLASSIFIER))
@@ -108,19 +114,34 @@ def review_queue(sources: dict[str, str], codebook: Codebook, project: Project |
     say(f"scoring {int(rows.sum())} passages out of fold ({config.cv} folds by article, "
         f"{config.features} + {config.classifier}) ...")
     proba, pred, _prior = cv_within(data, config, rows, n_splits=config.cv)
-    scored = data.subset(rows)
+    return Scores(data.subset(rows), proba, pred, _gold_meta(sources, codebook, project), config.cv)
+
+
+def check_cut_offs(top: int | None, min_confidence: float) -> None:
+    if not 0.0 <= min_confidence <= 1.0:
+        raise StanceError(f"--min-confidence {min_confidence}: give a probability between 0 and 1, e.g. 0.9")
+    if top is not None and top < 1:
+        raise StanceError(f"--top {top}: give a positive number of passages, e.g. --top 50")
+
+
+def rank_contradictions(scores: Scores, top: int | None = None,
+                        min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> ReviewQueue:
+    """The passages whose gold the model contradicts with at least `min_confidence`, strongest
+    first (ties by passage id), at most `top` of them."""
+    import numpy as np
+
+    check_cut_offs(top, min_confidence)
+    scored, proba, pred = scores.data, scores.proba, scores.pred
     against = contradictions(scored.Y, proba)
     worst = against.argmax(axis=1)
     strength = against[np.arange(len(scored)), worst]
     order = sorted(range(len(scored)), key=lambda i: (-strength[i], scored.passage_ids[i]))
     over = [i for i in order if strength[i] >= min_confidence]
-    chosen = over[:top] if top is not None else over
-    meta = _gold_meta(sources, codebook, project)
-    frames = data.frames
+    frames = scored.frames
     entries = []
-    for rank, i in enumerate(chosen, 1):
+    for rank, i in enumerate(over[:top] if top is not None else over, 1):
         pid, j = scored.passage_ids[i], int(worst[i])
-        method, n_ann, by_ref = meta.get((scored.domains[i], pid), ("", 0, False))
+        method, n_ann, by_ref = scores.meta.get((scored.domains[i], pid), ("", 0, False))
         entries.append(ReviewEntry(
             rank, pid, scored.article_ids[i], scored.domains[i], scored.texts[i],
             [f for f, y in zip(frames, scored.Y[i]) if y], {f: float(p) for f, p in zip(frames, proba[i])},
@@ -130,7 +151,18 @@ def review_queue(sources: dict[str, str], codebook: Codebook, project: Project |
     for name in dict.fromkeys(scored.domains):
         mine = np.array([d == name for d in scored.domains])
         per_source[name] = {"scored": int(mine.sum()), "over": int((mine & (strength >= min_confidence)).sum())}
-    return ReviewQueue(entries, frames, len(scored), len(over), min_confidence, config.cv, per_source)
+    return ReviewQueue(entries, frames, len(scored), len(over), min_confidence, scores.folds, per_source)
+
+
+def review_queue(sources: dict[str, str], codebook: Codebook, project: Project | None = None, *,
+                 review: list[str] | None = None, top: int | None = None,
+                 min_confidence: float = DEFAULT_MIN_CONFIDENCE, config=None, texts=None, corpus=None,
+                 progress=None) -> ReviewQueue:
+    """`stance review` in one call: score out of fold, then rank the confident contradictions."""
+    check_cut_offs(top, min_confidence)  # before minutes of scoring
+    scores = score_out_of_fold(sources, codebook, project, review=review, config=config, texts=texts,
+                               corpus=corpus, progress=progress)
+    return rank_contradictions(scores, top, min_confidence)
 
 
 def _gold_meta(sources: dict[str, str], codebook: Codebook, project: Project | None) -> dict:

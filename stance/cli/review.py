@@ -31,7 +31,7 @@ def review(
                             "carry the passage text)."),
     output: Optional[Path] = OutOpt,
     top: Optional[int] = typer.Option(None, "--top", metavar="K", help="At most the K strongest contradictions."),
-    min_confidence: float = typer.Option(0.8, "--min-confidence", metavar="P",
+    min_confidence: float = typer.Option(0.9, "--min-confidence", metavar="P",
                                          help="Queue a passage when the model contradicts its gold label with at "
                                          "least this probability (1 - p for a gold frame, p for another)."),
     labels_dir: Optional[Path] = LabelsDirOpt,
@@ -41,6 +41,8 @@ def review(
     features: str = typer.Option("static+lexicon", "--features", help="Features of the scoring model (as for train)."),
     classifier: str = typer.Option("logreg", "--classifier", help="logreg or svm."),
     seed: int = typer.Option(0, "--seed", help="Seed of the cross-validation folds."),
+    folds: int = typer.Option(5, "--folds", metavar="N", help="Cross-validation folds by article (each passage "
+                              "is scored by the model of the fold that held its article out)."),
     plain: bool = PlainOpt,
 ) -> None:
     """Review gold labels the model, scored out of fold, confidently contradicts: likeliest errors first.
@@ -61,6 +63,9 @@ def review(
     if not list_ and not annotator:
         raise typer.BadParameter("give your name to record review answers, or --list to print the queue",
                                  param_hint="--annotator")
+    from ..review import check_cut_offs
+
+    check_cut_offs(top, min_confidence)
     store = None
     if not list_:  # fail before minutes of scoring, not after
         store = _store(labels_dir, codebook, project, writing=True)
@@ -75,7 +80,7 @@ def review(
         raise typer.BadParameter(f"no label source named {tune_on!r} (sources: {', '.join(sources) or 'labels'})",
                                  param_hint="--tune-on")
     config = TrainConfig(features=features, classifier=classifier, C=default_C(features, classifier), seed=seed,
-                         source_weights=weights, tune_on=tune_on, labels=list(labels or []))
+                         cv=folds, source_weights=weights, tune_on=tune_on, labels=list(labels or []))
     proj = find_project(project) if not labels else None
     queue = review_queue(sources, cb, proj, review=only, top=top, min_confidence=min_confidence, config=config,
                          texts=texts, progress=lambda m: err(f"stance: {m}"))
