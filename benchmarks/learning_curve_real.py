@@ -260,7 +260,7 @@ def plot(results: dict, path: Path) -> None:
     axes[0][0].set_ylabel("macro-F1 on its held-out articles")
     axes[0][-1].legend(fontsize=8, loc="lower right")
     fig.suptitle(f"Learning curves on real coverage: mean ± sd over {results['config']['seeds']} seeds "
-                 f"(article splits), batches of {results['config']['batch']}", fontsize=10)
+                 f"(article splits), batches of {results['config']['batch']}", fontsize=10, y=1.06)
     save_figure(fig, path)
 
 
