@@ -39,11 +39,20 @@ CANDIDATES = [  # (label, sources, features, classifier, C, written weight)
     ("static+lexicon + LR C=0.3, written (x0.2) + real", ["written", "real"], "static+lexicon", "logreg", 0.3, 0.2),
     ("ngrams + LR, written (x0.2) + real", ["written", "real"], "ngrams", "logreg", 3.0, 0.2),
 ]
+# With --encoder PATH (a sentence-transformers folder, e.g. all-mpnet-base-v2): the slower option.
+ENCODER_CANDIDATES = [
+    ("encoder + LR, real only", ["real"], "encoder", "logreg", 1.0, None),
+    ("encoder+lexicon + LR, real only", ["real"], "encoder+lexicon", "logreg", 1.0, None),
+    ("encoder+lexicon + LR, written (x0.2) + real", ["written", "real"], "encoder+lexicon", "logreg", 1.0, 0.2),
+    ("encoder+lexicon + LR, written (x1) + real", ["written", "real"], "encoder+lexicon", "logreg", 1.0, 1.0),
+]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="only the default and the plain static baseline")
+    ap.add_argument("--encoder", help="also score a full sentence encoder (a sentence-transformers folder; "
+                    "needs the `encoder` extra): only the encoder candidates and the default")
     args = ap.parse_args()
     if default_real_coverage() is None:
         print("skipped: needs ../shared/real-coverage (set STANCE_REAL_COVERAGE); the real labels store no text")
@@ -54,12 +63,13 @@ def main() -> None:
     print(f"real labels: {int(data.domain_mask('real').sum())} passages; written: {int(data.domain_mask('written').sum())}")
     print("| configuration | real CV macro-F1 (95%) | real held-out macro-F1 (95%) | seconds |")
     print("|---|---:|---:|---:|")
-    for label, sources, features, classifier, C, w in CANDIDATES:
+    candidates = ([c for c in CANDIDATES if "[default]" in c[0]] + ENCODER_CANDIDATES) if args.encoder else CANDIDATES
+    for label, sources, features, classifier, C, w in candidates:
         if args.quick and "[default]" not in label and label != "static + LR, written + real":
             continue
         t0 = time.perf_counter()
         d = data if "written" in sources else real_only
-        config = TrainConfig(features=features, classifier=classifier, C=C, tune_on="real",
+        config = TrainConfig(features=features, classifier=classifier, C=C, tune_on="real", encoder=args.encoder,
                              source_weights={"written": w} if w is not None else {})
         target = d.domain_mask("real")
         articles = np.asarray(d.article_ids)

@@ -14,6 +14,7 @@ from . import label as label_cmd
 from . import model as model_cmd
 from . import profile as profile_cmd
 from . import project as project_cmd
+from . import review as review_cmd
 from . import segment as segment_cmd
 from .common import Command, Group
 
@@ -46,6 +47,7 @@ app.command("segment", cls=Command)(segment_cmd.segment)
 model_cmd.register(app)
 label_cmd.register(app)
 profile_cmd.register(app)
+review_cmd.register(app)
 
 
 def main() -> None:

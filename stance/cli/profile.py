@@ -108,6 +108,7 @@ def profile(
     text_field: str = TextFieldOpt,
     id_field: str = IdFieldOpt,
     encoding: str = EncodingOpt,
+    force: bool = typer.Option(False, "--force", help="Use a model adapted to another corpus on these inputs anyway."),
 ) -> None:
     """Profile articles: for each frame, the share of the article's words that carry it, with evidence.
 
@@ -116,11 +117,15 @@ def profile(
 
     Example: stance profile corpus.jsonl -o profiles.jsonl --plots plots/
     """
+    from ..model.adapt import check_corpus
     from ..profiling.run import profile_corpus
 
     if engine not in ("local", "dask"):
         err(f"stance: error: unknown --engine {engine!r}; use local or dask")
         raise typer.Exit(2)
+    warning = check_corpus(model, inputs, read_options(text_field, id_field, encoding), force)  # adapted models
+    if warning:
+        err(f"stance: warning: {warning}")
     if engine == "dask":
         _profile_dask(inputs, output, model, plots, workers, resume, quiet, batch_size, max_words, errors, scheduler,
                       part_format, read_options(text_field, id_field, encoding), keep_boilerplate)

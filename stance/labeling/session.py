@@ -51,6 +51,11 @@ class Item:
     votes: dict[str, list[str]] = field(default_factory=dict)  # adjudication: annotator -> frames
     # Third-party text: answers keep the text's SHA-256, never the text (see stance.passage_text).
     by_reference: bool = False
+    # Review (`stance review`): the passage's current gold label (pre-selected), how it was decided,
+    # and the model's out-of-fold probability per frame.
+    gold: list[str] | None = None
+    gold_note: str = ""
+    model_view: dict[str, float] = field(default_factory=dict)
 
 
 def items_from_articles(articles: Iterable[Article], boilerplate=None) -> list[Item]:
@@ -131,7 +136,9 @@ class Session:
     def labels(self) -> dict[str, Label]:
         """passage_id -> this annotator's standing answer in this session's lane."""
         lane = current_labels(self.events, adjudication=self.source == "adjudicate")
-        return {pid: lab for (ann, pid), lab in lane.items() if ann == self.annotator}
+        review = self.source == "review"  # a review asks again what the reviewer may have labelled
+        return {pid: lab for (ann, pid), lab in lane.items()
+                if ann == self.annotator and (not review or lab.source == "review")}
 
     def is_done(self, item: Item, labels: dict[str, Label] | None = None) -> bool:
         labels = self.labels() if labels is None else labels
@@ -238,7 +245,7 @@ class Session:
             return False
         top = mine[-1]
         item = self._item_of.get(top.passage_id)
-        if item is None or (top.source == "adjudicate") != (self.source == "adjudicate"):
+        if item is None or any((top.source == lane) != (self.source == lane) for lane in ("adjudicate", "review")):
             self.message = "your last answer is not one of these passages; nothing undone"
             return False
         key = normalize(top.text)
@@ -288,7 +295,8 @@ class Session:
             earlier = [self.labels().get(m.passage_id) for m in item.members]
             earlier_frames = next((lab.frames for lab in earlier if lab is not None), None)
             agreed = set.intersection(*(set(f) for f in item.votes.values())) if item.votes else set()
-            preselect = earlier_frames if earlier_frames is not None else (self.suggested or sorted(agreed))
+            fallback = list(item.gold) if item.gold is not None else sorted(agreed)
+            preselect = earlier_frames if earlier_frames is not None else (self.suggested or fallback)
         self.toggled = set(preselect)
         self._shown_at = time.monotonic()
 
@@ -324,6 +332,22 @@ def codebook_help(codebook: Codebook, width: int) -> list[str]:
     return out
 
 
+def review_lines(item: Item) -> list[str]:
+    """For `stance review`: the current gold label and the model's out-of-fold view, marking each
+    frame where the model contradicts gold by more than half."""
+    if item.gold is None:
+        return []
+    out = ["gold: " + (", ".join(item.gold) or "none") + (f" ({item.gold_note})" if item.gold_note else "")]
+    if item.model_view:
+        out.append("model, out of fold (probability per frame):")
+        width = max(len(f) for f in item.model_view)
+        for f, p in item.model_view.items():
+            against = (1 - p) if f in item.gold else p
+            mark = ("  <- gold has it" if f in item.gold else "  <- not in gold") if against > 0.5 else ""
+            out.append(f"  {f:<{width}}  {p:.2f}{mark}")
+    return out
+
+
 def plain_prompt(session: Session) -> str:
     """The compact per-passage prompt of --plain mode."""
     cb, item = session.codebook, session.current
@@ -335,6 +359,7 @@ def plain_prompt(session: Session) -> str:
     lines += textwrap.wrap(item.text, 100, initial_indent="  ", subsequent_indent="  ")
     if item.votes:
         lines.append("  annotators: " + " · ".join(f"{a}: {','.join(fr) or 'none'}" for a, fr in item.votes.items()))
+    lines += ["  " + line for line in review_lines(item)]
     keys = "  ".join(f"{f.hotkey} {f.key}" for f in cb.frames) + f"  {cb.none_hotkey} none · s skip · u undo · q quit"
     if session.suggested is not None or session.toggled:
         chosen = sorted(session.toggled, key=cb.frame_keys.index)

@@ -29,7 +29,7 @@ from ..paths import check_writable
 
 FORMAT_VERSION = 1
 EVENT_TYPES = ("answer", "skip", "undo")
-SOURCES = ("label", "adjudicate", "import")
+SOURCES = ("label", "adjudicate", "import", "review")  # review: a `stance review` answer, a vote like label
 _ANNOTATOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 

@@ -13,7 +13,7 @@ import textwrap
 import tty
 from typing import IO, Iterator
 
-from .session import QUIT, HELP, Session, codebook_help
+from .session import QUIT, HELP, Session, codebook_help, review_lines
 
 DIM, BOLD, RESET = "\x1b[2m", "\x1b[1m", "\x1b[0m"
 
@@ -27,7 +27,7 @@ def render(session: Session, width: int, color: bool = True) -> str:
     dim = (lambda s: DIM + s + RESET) if color else (lambda s: s)
     bold = (lambda s: BOLD + s + RESET) if color else (lambda s: s)
     done, total = session.progress()
-    verb = "adjudicate" if session.source == "adjudicate" else "label"
+    verb = session.source if session.source in ("adjudicate", "review") else "label"
     lines = [bold(f"stance {verb}") + f" · {session.annotator} · {cb.name} {cb.version}"
              + f" · {done}/{total} done" + (f" · {session.skipped} skipped" if session.skipped else "")]
     counts = session.frame_counts()
@@ -52,6 +52,7 @@ def render(session: Session, width: int, color: bool = True) -> str:
     if item.votes:
         lines.append("Annotators" + dim(" (frames they all chose are pre-selected)") + ":")
         lines += [f"  {a}: {', '.join(fr) or 'none'}" for a, fr in item.votes.items()]
+    lines += [bold(line) if line.startswith("gold:") else line for line in review_lines(item)]
     suggested = session.suggested
     for f in cb.frames:
         mark = "[x]" if f.key in session.toggled else "[ ]"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import platform
 import zipfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,8 @@ TRUSTED_TYPES = [
     "stance.model.features.DenseToSparse",
     "stance.model.features.LexiconScores",
     "stance.model.features.StaticWithLexicon",
+    "stance.model.features.EncoderWithLexicon",
+    "stance.model.adapt.CorpusShift",
     "sklearn.pipeline.Pipeline",
     "sklearn.pipeline.FeatureUnion",
     "sklearn.feature_extraction.text.TfidfVectorizer",
@@ -107,6 +109,11 @@ class Bundle:
     model_sha256: str
     warnings: list[str] = field(default_factory=list)  # what to know before trusting it (see card.py)
     format_version: int = FORMAT_VERSION
+    # The mean feature row `stance adapt` moves a corpus onto: {"of", "n", "values", ...}; None for
+    # sparse features and bundles trained before adaptation existed (see stance.model.adapt).
+    feature_mean: dict | None = None
+    # Set in an adapted bundle: method, the corpus' SHA-256 and size, the base model.
+    adaptation: dict | None = None
 
     # --- model.json ----------------------------------------------------------------------
 
@@ -117,7 +124,7 @@ class Bundle:
                 "embeddings": asdict(self.embeddings) if self.embeddings is not None else None,
                 "metrics": self.metrics, "train_seconds": self.train_seconds, "versions": self.versions,
                 "created_at": self.created_at, "model_file": MODEL_FILE, "model_sha256": self.model_sha256,
-                "warnings": self.warnings}
+                "warnings": self.warnings, "feature_mean": self.feature_mean, "adaptation": self.adaptation}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], pipeline: Any, path: Path) -> "Bundle":
@@ -127,7 +134,8 @@ class Bundle:
                    embeddings=EmbeddingsRecord(**d["embeddings"]) if d.get("embeddings") else None,
                    metrics=d.get("metrics", {}), train_seconds=d["train_seconds"], versions=d["versions"],
                    created_at=d["created_at"], model_sha256=d["model_sha256"], warnings=list(d.get("warnings", [])),
-                   format_version=d["format_version"])
+                   format_version=d["format_version"], feature_mean=d.get("feature_mean"),
+                   adaptation=d.get("adaptation"))
 
     # --- using it --------------------------------------------------------------------------
 
@@ -150,6 +158,11 @@ class Bundle:
 
     def features(self, texts: list[str]):
         return self.pipeline.named_steps["features"].transform(texts)
+
+    def classify_features(self, X):
+        """Probabilities from feature rows (the steps after `features`: an adapted bundle's corpus
+        shift, then the classifier)."""
+        return self.pipeline[1:].predict_proba(X)
 
     def predict_proba(self, texts: list[str]):
         """(n_texts, n_frames) calibrated probabilities."""
@@ -178,7 +191,7 @@ def _versions() -> dict[str, str]:
 
 
 def save_bundle(pipe, data, codebook: Codebook, config: TrainConfig, out_dir: Path, metrics: dict,
-                train_seconds: float, warnings: list[str] | None = None) -> Bundle:
+                train_seconds: float, warnings: list[str] | None = None, feature_mean: dict | None = None) -> Bundle:
     """Write `model.skops` and `model.json`; returns the Bundle as `load_bundle` would give it."""
     import skops.io as sio
 
@@ -202,9 +215,36 @@ def save_bundle(pipe, data, codebook: Codebook, config: TrainConfig, out_dir: Pa
         embeddings=EmbeddingsRecord(static.path, static.table_sha256_) if static is not None else None,
         metrics=metrics, train_seconds=round(train_seconds, 2), versions=_versions(),
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), model_sha256=file_sha256(model_file),
-        warnings=list(warnings or []))
-    (out_dir / "model.json").write_text(json.dumps(bundle.to_dict(), indent=2, ensure_ascii=False) + "\n",
-                                        encoding="utf-8")
+        warnings=list(warnings or []), feature_mean=feature_mean)
+    _write_meta(bundle)
+    return bundle
+
+
+def _write_meta(bundle: Bundle) -> None:
+    (Path(bundle.path) / "model.json").write_text(json.dumps(bundle.to_dict(), indent=2, ensure_ascii=False) + "\n",
+                                                  encoding="utf-8")
+
+
+def save_adapted(base: Bundle, pipe, out_dir: Path, adaptation: dict) -> Bundle:
+    """`base` with an adapted pipeline, as a new bundle in `out_dir`: everything `base` records
+    (training data, metrics, warnings) plus `adaptation`. Its evaluation files are copied beside it
+    (they describe the base model; the caller writes the card that says so)."""
+    import shutil
+
+    import skops.io as sio
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model_file = out_dir / MODEL_FILE
+    sio.dump(pipe, model_file, compression=zipfile.ZIP_DEFLATED)
+    bundle = replace(base, pipeline=pipe, path=out_dir, name=out_dir.name, model_sha256=file_sha256(model_file),
+                     created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), adaptation=adaptation)
+    _write_meta(bundle)
+    for name in ("report.md", "report.json"):
+        if (Path(base.path) / name).is_file():
+            shutil.copyfile(Path(base.path) / name, out_dir / name)
+    if (Path(base.path) / "plots").is_dir():
+        shutil.copytree(Path(base.path) / "plots", out_dir / "plots", dirs_exist_ok=True)
     return bundle
 
 
@@ -252,6 +292,10 @@ def load_bundle(path: str | Path | None = None, codebook: Codebook | None = None
                          "pass the matching --codebook or retrain with `stance train`")
     bundle = Bundle.from_dict(meta, _load_pipeline(model_file, retrain), path)
     _check_embeddings(bundle)
+    if bool(bundle.adaptation) != ("adapt" in bundle.pipeline.named_steps):
+        raise ModelError(f"{meta_file}: " + ("records an adaptation that model.skops lacks" if bundle.adaptation else
+                                             "model.skops is adapted to a corpus that model.json does not record")
+                         + f"; adapt the base model again with `stance adapt CORPUS -o {path} --force`")
     return bundle
 
 

@@ -22,7 +22,7 @@ from ..errors import ModelError
 from ..hashing import file_sha256
 from ..paths import shipped_root
 
-FEATURE_KINDS = ("static", "static+lexicon", "ngrams", "static+ngrams", "encoder")
+FEATURE_KINDS = ("static", "static+lexicon", "ngrams", "static+ngrams", "encoder", "encoder+lexicon")
 
 
 def resolve_embeddings_path(path: str | Path) -> Path:
@@ -109,7 +109,8 @@ class StaticEmbeddings(_LoadsLazily, TransformerMixin, BaseEstimator):
 
 
 class SentenceEncoder(_LoadsLazily, TransformerMixin, BaseEstimator):
-    """A sentence-transformers encoder (needs `pip install 'stance[encoder]'`)."""
+    """A sentence-transformers encoder (needs `pip install 'stance[encoder]'`). `path` is a folder
+    or the name of an encoder installed with `stance encoder-setup` (see stance.model.encoders)."""
 
     def __init__(self, path: str | None = None, batch_size: int = 64):
         self.path = path
@@ -119,18 +120,67 @@ class SentenceEncoder(_LoadsLazily, TransformerMixin, BaseEstimator):
         return self
 
     @property
+    def folder(self) -> Path:
+        from .encoders import resolve_encoder
+
+        return resolve_encoder(self.path) if self.path else default_encoder_path()
+
+    @property
     def model(self):
         if getattr(self, "_model", None) is None:
             try:
                 from sentence_transformers import SentenceTransformer
             except ImportError:
                 raise ModelError("--features encoder needs the encoder extra; run `pip install 'stance[encoder]'`") from None
-            self._model = SentenceTransformer(str(self.path or default_encoder_path()), device="cpu")
+            self._model = SentenceTransformer(str(self.folder), device="cpu")
         return self._model
 
     def transform(self, X):
-        emb = self.model.encode(list(X), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False)
-        return np.asarray(emb, dtype=np.float32)
+        X = list(X)
+        key = str(self.path or "default")
+        out: list = [_ENCODED.get((key, text)) for text in X]
+        todo = [i for i, row in enumerate(out) if row is None]
+        if todo:
+            cache = _cache_for(self.folder)
+            if cache is not None:
+                found = cache.get_many([X[i] for i in todo])
+                for i in todo:
+                    if X[i] in found:
+                        out[i] = np.frombuffer(found[X[i]], dtype=np.float32)
+                todo = [i for i in todo if out[i] is None]
+        if todo:
+            fresh = []
+            for start in range(0, len(todo), 1024):  # saved as it goes: an interrupted run keeps its work
+                chunk = todo[start:start + 1024]
+                emb = np.asarray(self.model.encode([X[i] for i in chunk], batch_size=self.batch_size,
+                                                   normalize_embeddings=True, show_progress_bar=False), dtype=np.float32)
+                for i, row in zip(chunk, emb):
+                    out[i] = row
+                if cache is not None:
+                    cache.put_many([(X[i], row.tobytes()) for i, row in zip(chunk, emb)])
+                fresh.extend(chunk)
+            for i in fresh:
+                if len(_ENCODED) < _ENCODED_MAX:
+                    _ENCODED[(key, X[i])] = out[i]
+        if not X:
+            return np.zeros((0, self.model.get_sentence_embedding_dimension()), dtype=np.float32)
+        return np.vstack(out).astype(np.float32, copy=False)
+
+
+# A full encoder is ~1,000x slower than the static table, and cross-validation transforms the same
+# passages once per fold: encodings are kept for the process's life (bounded: ~0.3 GB at 768 dims)
+# and on disk per encoder (stance.model.encoders.EncodingCache).
+_ENCODED: dict[tuple[str, str], np.ndarray] = {}
+_ENCODED_MAX = 100_000
+_CACHES: dict[Path, object] = {}
+
+
+def _cache_for(folder: Path):
+    if folder not in _CACHES:
+        from .encoders import EncodingCache
+
+        _CACHES[folder] = EncodingCache.for_encoder(folder)
+    return _CACHES[folder]
 
 
 def default_encoder_path() -> Path:
@@ -231,6 +281,24 @@ class StaticWithLexicon(TransformerMixin, BaseEstimator):
         return np.hstack([static, lexicon])
 
 
+class EncoderWithLexicon(TransformerMixin, BaseEstimator):
+    """A full sentence encoder with the lexicon's frame scores beside it (`--features encoder+lexicon`):
+    the slower, stronger option, built like the default `static+lexicon`."""
+
+    def __init__(self, encoder: str | None = None, lexicon: str | None = None):
+        self.encoder = encoder
+        self.lexicon = lexicon
+
+    def fit(self, X=None, y=None):
+        self.encoder_ = SentenceEncoder(self.encoder).fit(X)
+        self.lexicon_ = LexiconScores(self.lexicon).fit(X)
+        return self
+
+    def transform(self, X):
+        X = list(X)
+        return np.hstack([self.encoder_.transform(X), self.lexicon_.transform(X)])
+
+
 def build_features(kind: str = "static", embeddings: str = "static-minilm-256", encoder: str | None = None):
     from sklearn.pipeline import FeatureUnion
 
@@ -244,6 +312,8 @@ def build_features(kind: str = "static", embeddings: str = "static-minilm-256", 
         return FeatureUnion([("static", DenseToSparse(StaticEmbeddings(embeddings))), ("ngrams", ngram_features())])
     if kind == "encoder":
         return SentenceEncoder(encoder)
+    if kind == "encoder+lexicon":
+        return EncoderWithLexicon(encoder)
     raise ModelError(f"unknown feature set {kind!r}; choose one of {', '.join(FEATURE_KINDS)}")
 
 

@@ -11,12 +11,13 @@ from .classifier import FrameClassifier
 from .data import TrainingSet
 from .features import build_features
 
-# The default model's settings, chosen by grouped cross-validation and leave-one-writer-out
-# within the static-embedding family (see models/default/MODEL_CARD.md and benchmarks/).
-DEFAULTS = {"features": "static", "classifier": "svm", "C": 1.0}
+# The default model's settings, chosen on real-coverage cross-validation (benchmarks/real_text_models.py,
+# models/default/MODEL_CARD.md): static embeddings + the seed lexicon's scores, one LR per frame.
+DEFAULTS = {"features": "static+lexicon", "classifier": "logreg", "C": 1.0}
 # Regularisation per feature set when --C is not given: sparse n-grams want weaker regularisation.
 TUNED_C = {("static", "logreg"): 1.0, ("static", "svm"): 1.0, ("ngrams", "logreg"): 3.0,
-           ("static+ngrams", "logreg"): 3.0, ("encoder", "logreg"): 1.0}
+           ("static+ngrams", "logreg"): 3.0, ("encoder", "logreg"): 1.0, ("static+lexicon", "logreg"): 1.0,
+           ("encoder+lexicon", "logreg"): 1.0}
 
 
 def default_C(features: str, classifier: str) -> float:
@@ -24,7 +25,7 @@ def default_C(features: str, classifier: str) -> float:
 
 
 def default_classifier(features: str) -> str:
-    """RBF SVM on dense static embeddings; a linear model on sparse n-grams or encoder features."""
+    """RBF SVM on plain static embeddings (it beat LR there); a linear model on everything else."""
     return "svm" if features == "static" else "logreg"
 
 
@@ -43,6 +44,9 @@ class TrainConfig:
     source_weights: dict[str, float] = field(default_factory=dict)
     tune_on: str | None = None
     labels: list[str] = field(default_factory=list)  # the --labels given (the card repeats the command)
+    # The unlabelled corpus the --tune-on labels were drawn from: its mean feature row is the centre
+    # `stance adapt` moves other corpora onto (None: the tuned-on labelled passages' mean).
+    reference_corpus: str | None = None
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)

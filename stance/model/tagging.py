@@ -67,7 +67,7 @@ def explain(bundle, text: str, frame_idx: list[int], base_proba: np.ndarray, top
         X = features.occlusion_features(text, [units[w] for w in words])
     else:
         X = features.transform([remove_spans(text, units[w]) for w in words])
-    proba = bundle.classifier.predict_proba(X)
+    proba = bundle.classify_features(X)
     out = {}
     for j in frame_idx:
         drop = base_proba[j] - proba[:, j]

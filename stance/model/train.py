@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..codebook import Codebook
 from ..paths import check_writable
+from .adapt import reference_mean
 from .bundle import Bundle, save_bundle
 from .card import model_warnings, write_model_card
 from .data import TrainingSet
@@ -24,9 +25,11 @@ def train_model(data: TrainingSet, codebook: Codebook, out_dir: Path, config: Tr
     say(f"training on {len(data)} passages from {len(set(data.article_ids))} articles ({config.features} features)")
     pipe = fit_pipeline(data, config)
     train_seconds = time.perf_counter() - t0
+    mean = reference_mean(pipe, data, config)
     report = evaluate_training_set(data, config, out_dir, progress=say) if evaluate else {}
     say(f"fitted in {train_seconds:.1f}s")
     warnings = model_warnings(data.frames, data.counts(), report)
-    bundle = save_bundle(pipe, data, codebook, config, out_dir, report.get("summary", {}), train_seconds, warnings)
+    bundle = save_bundle(pipe, data, codebook, config, out_dir, report.get("summary", {}), train_seconds, warnings,
+                         feature_mean=mean)
     write_model_card(bundle, report)
     return bundle
