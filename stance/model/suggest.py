@@ -1,6 +1,7 @@
 """A trained model as a labelling suggester: it has the `suggest`/`scores` methods of
-`stance.labeling.suggest.Suggester` (and `uncertainty` for `--order uncertain`) without importing
-the labelling side; the CLI plugs it into a session."""
+`stance.labeling.suggest.Suggester` (and `uncertainty`, `margins` and `embed` for `--order
+uncertain` and `--order diverse`) without importing the labelling side; the CLI plugs it into a
+session."""
 
 from __future__ import annotations
 
@@ -10,17 +11,24 @@ from .thresholds import carries
 
 
 class ModelSuggester:
-    """Frames a trained model predicts, with its calibrated probabilities as scores. Probabilities
-    are computed in one batch up front (`prefetch`), so the session never waits on the model."""
+    """Frames a trained model predicts, with its calibrated probabilities as scores. Feature rows
+    and probabilities are computed in one batch up front (`prefetch`), so the session never waits
+    on the model."""
 
     def __init__(self, bundle):
         self.bundle = bundle
         self._proba: dict[str, list[float]] = {}
+        self._rows: dict[str, object] = {}
 
     def prefetch(self, texts: Sequence[str]) -> None:
         todo = [t for t in dict.fromkeys(texts) if t not in self._proba]
-        for t, row in zip(todo, self.bundle.predict_proba(todo) if todo else []):
-            self._proba[t] = [float(p) for p in row]
+        if not todo:
+            return
+        rows = self.bundle.features(todo)
+        proba = self.bundle.classifier.predict_proba(rows)
+        for k, (t, p) in enumerate(zip(todo, proba)):
+            self._proba[t] = [float(x) for x in p]
+            self._rows[t] = rows[k:k + 1] if hasattr(rows, "toarray") else rows[k]  # sparse rows stay sparse
 
     def scores(self, passage_text: str) -> dict[str, float]:
         if passage_text not in self._proba:
@@ -32,7 +40,30 @@ class ModelSuggester:
         chosen = carries(self._proba[passage_text], self.bundle.thresholds)
         return [f for f, c in zip(self.bundle.frames, chosen) if c]
 
+    def margins(self, passage_text: str) -> dict[str, float]:
+        """Each frame's probability minus its threshold: > 0 carried, near 0 unsure."""
+        return {f: p - float(t) for (f, p), t in zip(self.scores(passage_text).items(), self.bundle.thresholds)}
+
     def uncertainty(self, passage_text: str) -> float:
         """Distance of the closest frame probability to its threshold: small = the model is unsure."""
-        probs = self.scores(passage_text).values()
-        return min(abs(p - float(t)) for p, t in zip(probs, self.bundle.thresholds))
+        return min(abs(m) for m in self.margins(passage_text).values())
+
+    def embed(self, texts: Sequence[str]):
+        """(n_texts, d): the model's feature rows, dense, where diversity is measured. Sparse
+        n-gram rows are projected to 256 dimensions first (a seeded random projection keeps
+        cosine distances roughly as they were, in a small fraction of the memory)."""
+        import numpy as np
+        from scipy import sparse
+
+        self.prefetch(texts)
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        rows = [self._rows[t] for t in texts]
+        if not sparse.issparse(rows[0]):
+            return np.vstack([np.asarray(r, dtype=np.float32).ravel() for r in rows])
+        from sklearn.random_projection import SparseRandomProjection
+
+        stacked = sparse.vstack(rows).tocsr()
+        if stacked.shape[1] <= 256:
+            return stacked.toarray().astype(np.float32)
+        return SparseRandomProjection(n_components=256, dense_output=True, random_state=0).fit_transform(stacked).astype(np.float32)
