@@ -54,18 +54,22 @@ def default_lexicon() -> Path:
 
 
 def resolve_model(name_or_path: str | Path | None, project: "Project | None" = None) -> Path:
-    """A model folder from --model: the shipped default when omitted, a folder as given, or the
-    name of a model trained into the project (`stance train --name NAME`)."""
+    """A model folder from --model: the shipped default when omitted, a folder as given, the
+    name of a model trained into the project (`stance train --name NAME`), or of a shipped one
+    (`strong`)."""
     if not name_or_path:
         return default_model()
     path = Path(name_or_path).expanduser()
     if path.exists() or len(path.parts) != 1:
         return path
+    shipped = shipped_root() / "models" / path
     try:
         in_project = (project or find_project()).models / path
     except StanceError:
-        return path
-    return in_project if in_project.exists() else path
+        return shipped if shipped.is_dir() else path
+    if in_project.exists():
+        return in_project
+    return shipped if shipped.is_dir() else path
 
 
 def shipped_annotations() -> Path:

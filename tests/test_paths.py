@@ -57,6 +57,16 @@ def test_model_names_resolve_inside_the_project(tmp_path):
     assert resolve_model(tmp_path / "elsewhere", project) == tmp_path / "elsewhere"
 
 
+def test_shipped_model_names_resolve_unless_the_project_has_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    project, _ = init_project(tmp_path / "proj")
+    shipped = resolve_model("default", project)
+    assert is_shipped(shipped) and (shipped / "model.json").exists()
+    (project.models / "default").mkdir(parents=True)
+    assert resolve_model("default", project) == project.models / "default"  # yours first
+    assert resolve_model("no-such-model", project) == Path("no-such-model")
+
+
 def _checkout_copy(tmp_path: Path) -> Path:
     """The tracked files of this checkout in a fresh git repository (so `git status` shows any write)."""
     files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True)
