@@ -27,16 +27,15 @@ from stance.articles import iter_articles  # noqa: E402
 from stance.boilerplate import Boilerplate, DropStats, _capitalised_share, count_repeats  # noqa: E402
 from stance.passages import normalize, segment_article, sentence_spans, split_blocks  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-CANDIDATES = [ROOT.parent / "shared" / "real-coverage" / "articles.jsonl",
-              Path("/work/shared/real-coverage/articles.jsonl")]
+from stance.passage_text import REAL_COVERAGE_ENV, default_real_coverage  # noqa: E402
+
+SKIP = (f"SKIPPED: the shared real corpus is absent (../shared/real-coverage/articles.jsonl beside the checkout, "
+        f"or ${REAL_COVERAGE_ENV}); pass --corpus PATH to a JSON Lines corpus")
 
 
 def find_corpus(arg: str | None) -> Path | None:
-    for p in ([Path(arg)] if arg else CANDIDATES):
-        if p.exists():
-            return p
-    return None
+    """--corpus PATH, else the real-coverage file stance itself finds (None: absent)."""
+    return Path(arg) if arg else default_real_coverage()
 
 
 def repeated_share(passages_by_article) -> tuple[int, int, float]:
@@ -57,8 +56,7 @@ def main() -> int:
     args = ap.parse_args()
     corpus = find_corpus(args.corpus)
     if corpus is None:
-        print("SKIPPED: the shared real corpus (../shared/real-coverage/articles.jsonl) is absent; "
-              "pass --corpus PATH to a JSON Lines corpus")
+        print(SKIP)
         return 0
     articles = list(iter_articles([corpus]))
     words = sum(len(a.text.split()) for a in articles)

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from .articles import Article
-from .passages import (MAX_WORDS, MIN_WORDS, Block, Passage, _split_long, block_reason, merge_blocks, normalize,
-                       passages_from_spans, sentence_spans, split_blocks)
+from .passages import (MAX_WORDS, MIN_WORDS, Block, Passage, _split_long, block_reason, merge_blocks,
+                       more_words_than, normalize, passages_from_spans, sentence_spans, split_blocks)
 
 MIN_ARTICLES = 3  # a block in this many distinct articles (of one outlet) is boilerplate
 SCOPES = ("outlet", "all")
@@ -53,14 +53,30 @@ _NEWSLETTER_PHRASE = re.compile(
     r"newsletter sign ?up|by signing up,? you agree|use of this site constitutes acceptance|"
     r"may earn a portion of sales|affiliate partnerships with retailers|all rights reserved|"
     r"trouble saving your preferences|ad choices|cookie (policy|statement|settings))", re.IGNORECASE)
+# Case-sensitive twins of the phrase patterns (all lower-case), for ASCII text lower-cased once:
+# on ASCII, lower() maps one character to one and keeps word characters word characters, so a
+# twin finds what its IGNORECASE pattern finds in the original text, at the same offsets, in
+# about half the time. Other text uses the IGNORECASE patterns.
+_TWINS = {p: re.compile(p.pattern) for p in (_MENU_PHRASE, _SHARE_PHRASE, _LEAD, _SOCIAL, _NEWSLETTER_PHRASE)}
+
+
+def _ci(pattern: re.Pattern, text: str, lowered: str | None) -> tuple[re.Pattern, str]:
+    """The pattern and text to run: its twin on `lowered` (text.lower() of ASCII text), else itself."""
+    return (_TWINS[pattern], lowered) if lowered is not None else (pattern, text)
+
+
 _SENTENCE_PUNCT = re.compile(r"[.!?][\"'\u201d\u2019)\]]*(\s|$)")
 FURNITURE_MAX_WORDS = 80  # a phrase rule drops a block only up to this length
 
 
-def rule_reason(text: str, line_reason: str | None = None) -> str:
+_UNKNOWN = object()
+
+
+def rule_reason(text: str, line_reason: str | None = None, lead_end=_UNKNOWN) -> str:
     """Why a block is page furniture ("heading", "byline", "dateline", "furniture", "css",
     "menu", "share", "newsletter"), or "" when the rules see article text. `line_reason`:
-    `passages.block_reason(text)` when the caller has it already."""
+    `passages.block_reason(text)`, `lead_end`: `lead_furniture_end(text)`, when the caller has
+    them already."""
     if _CSS.match(text):
         return "css"
     reason = block_reason(text) if line_reason is None else line_reason
@@ -68,12 +84,17 @@ def rule_reason(text: str, line_reason: str | None = None) -> str:
         return reason
     words = None  # split once, and only for blocks short enough to need it
     if len(text) <= 15 * FURNITURE_MAX_WORDS and len(words := text.split()) <= FURNITURE_MAX_WORDS \
-            and lead_furniture_end(text) is None:  # phrase rules: short blocks only
-        if _MENU_PHRASE.search(text):
+            and (lead_furniture_end(text) if lead_end is _UNKNOWN else lead_end) is None:  # short blocks only
+        lowered = text.lower() if text.isascii() else None
+        pattern, probe = _ci(_MENU_PHRASE, text, lowered)
+        if pattern.search(probe):
             return "menu"
-        if _NEWSLETTER_PHRASE.search(text):
+        pattern, probe = _ci(_NEWSLETTER_PHRASE, text, lowered)
+        if pattern.search(probe):
             return "newsletter"
-        if _SHARE_PHRASE.search(text) or (len(words) <= 30 and len(_SOCIAL.findall(text)) >= 3):
+        pattern, probe = _ci(_SHARE_PHRASE, text, lowered)
+        social, _ = _ci(_SOCIAL, text, lowered)
+        if pattern.search(probe) or (len(words) <= 30 and len(social.findall(probe)) >= 3):
             return "share"
     if not _SENTENCE_PUNCT.search(text):
         words = text.split() if words is None else words
@@ -94,7 +115,9 @@ def lead_furniture_end(text: str) -> int | None:
     third of the block (and its first 400 characters), when at least 25 words of text follow;
     else None."""
     last = None
-    for last in _LEAD.finditer(text, 0, min(len(text) // 3, 400)):
+    end = min(len(text) // 3, 400)
+    pattern, probe = _ci(_LEAD, text, text[:end].lower() if text.isascii() else None)
+    for last in pattern.finditer(probe, 0, end):
         pass
     if last is None:
         return None
@@ -156,7 +179,7 @@ class RepeatCounter:
         keys = set()
         for b in split_blocks(text, mark=False):
             keys.add(_key(name, text[b.start:b.end]))
-            if len(text[b.start:b.end].split()) > MAX_WORDS:  # its sentence runs, as passages
+            if more_words_than(text[b.start:b.end], MAX_WORDS):  # its sentence runs, as passages
                 keys.update(_key(name, text[s:e]) for s, e in _split_long(text, b.start, b.end, MAX_WORDS))
         self.articles += 1
         if self._fill + len(keys) > len(self._buffer):
@@ -272,13 +295,15 @@ class Boilerplate:
         out = []
         for b in split_blocks(text):
             chunk = text[b.start:b.end]
+            lead_end = None
             if b.reason == "empty" or self.keep:
                 reason = b.reason
             else:
-                reason = rule_reason(chunk, b.reason)
+                lead_end = lead_furniture_end(chunk)
+                reason = rule_reason(chunk, b.reason, lead_end)
                 if not reason and self.repeated is not None and (article, chunk) in self.repeated:
                     reason = "repeated"
-            if not reason and not self.keep and (cut := lead_furniture_end(chunk)) is not None:
+            if not reason and not self.keep and (cut := lead_end) is not None:
                 out.append(Block(b.start, b.start + cut, True, "share"))
                 out.append(Block(b.start + cut, b.end, False, ""))
                 continue

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 
 class StanceError(Exception):
-    """Base class: a problem the user can fix (bad input, stale model, ...)."""
+    """Base class: a problem the user can fix (bad input, stale model, ...). Fatal, so exit status
+    2 like a usage error: 1 means a run that finished but skipped some inputs (README, Exit status)."""
 
-    exit_code = 1
+    exit_code = 2
 
 
 class InputError(StanceError):

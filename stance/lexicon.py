@@ -44,6 +44,10 @@ class Lexicon:
         # Every term once, in file order, indexed by one of its words: a passage only looks at the
         # terms of the words it has (terms without a word are always looked at).
         self._terms = [(f, pat, w, needs) for f, pats in self._patterns.items() for pat, w, needs in pats]
+        # A one-word term matches exactly when it is one of the text's words (a whole-word match
+        # of a run of word characters is a maximal run), so its pattern need not run.
+        self._one_word = {i for i, t in enumerate(t for ts in self.terms.values() for t in ts)
+                          if _WORDS.fullmatch(normalize(t))}
         self._by_word: dict[str, list[int]] = {}
         self._always = [i for i, (_f, _p, _w, needs) in enumerate(self._terms) if not needs]
         for i, (_f, _p, _w, needs) in enumerate(self._terms):
@@ -79,9 +83,10 @@ class Lexicon:
         for word in words & self._by_word.keys():
             candidates.update(self._by_word[word])
         out = {f: 0 for f in self._patterns}
+        one_word = self._one_word
         for i in sorted(candidates):  # file order: the same sums, bit for bit, whatever the word order
             f, pat, w, needs = self._terms[i]
-            if needs <= words and pat.search(norm):
+            if needs <= words and (i in one_word or pat.search(norm)):
                 out[f] += w
         return out
 

@@ -47,9 +47,10 @@ class Block:
 
 def normalize(text: str) -> str:
     """Text as compared for identity: whitespace folded, curly quotes straightened, case folded."""
-    for curly, straight in _QUOTE_PAIRS:  # str.replace: many times faster than str.translate here
-        if curly in text:
-            text = text.replace(curly, straight)
+    if not text.isascii():  # O(1) in CPython; ASCII text has none of the quotes
+        for curly, straight in _QUOTE_PAIRS:  # str.replace: many times faster than str.translate here
+            if curly in text:
+                text = text.replace(curly, straight)
     return " ".join(text.split()).casefold()
 
 
@@ -63,6 +64,12 @@ def passage_id(article_id: str, text: str) -> str:
 
 def count_words(text: str) -> int:
     return len(text.split())
+
+
+def more_words_than(text: str, n: int) -> bool:
+    """count_words(text) > n, without splitting a text too short to have that many words (each
+    word but the last needs a character and a separator)."""
+    return (len(text) + 1) // 2 > n and count_words(text) > n
 
 
 # --- boilerplate --------------------------------------------------------------------------

@@ -89,7 +89,7 @@ def test_bad_articles_go_to_the_error_report_and_the_batch_goes_on(tmp_path, cor
     ]) + "\n", encoding="utf-8")
     out = tmp_path / "profiles.jsonl"
     result = run(["profile", str(bad), "-o", str(out), "--workers", "1", "--max-words", "2000"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # finished, 4 articles skipped
     assert [r["article_id"] for r in read_jsonl(out)] == ["art-00", "art-01", "art-02"]
     errors = read_jsonl(tmp_path / "profiles.errors.jsonl")
     kinds = {(e["article_id"], e["kind"]) for e in errors}
@@ -158,7 +158,7 @@ def test_exit_codes(tmp_path, monkeypatch, corpus):
     nothing = run(["profile", str(empty), "--workers", "1"])
     assert nothing.exit_code == 2 and "no article could be profiled" in nothing.output
     assert run(["profile", str(corpus), "--resume"]).exit_code == 2  # resume needs -o
-    for args, code in ([str(corpus), "-o", str(tmp_path / "p.txt")], 1), ([str(corpus), "--model", str(tmp_path)], 3):
+    for args, code in ([str(corpus), "-o", str(tmp_path / "p.txt")], 2), ([str(corpus), "--model", str(tmp_path)], 3):
         monkeypatch.setattr(sys, "argv", ["stance", "profile", *args])
         with pytest.raises(SystemExit) as exc:
             main()
@@ -168,7 +168,7 @@ def test_exit_codes(tmp_path, monkeypatch, corpus):
     monkeypatch.setattr(sys, "argv", ["stance", "profile", str(corpus), "-o", str(out), "--resume"])
     with pytest.raises(SystemExit) as exc:
         main()
-    assert exc.value.code == 1 and out.read_text(encoding="utf-8") == "x\n"  # not overwritten
+    assert exc.value.code == 2 and out.read_text(encoding="utf-8") == "x\n"  # not overwritten
 
 
 def test_csv_errors_name_the_record_first_line_its_id_and_empty_kind(tmp_path, corpus):
@@ -182,7 +182,7 @@ def test_csv_errors_name_the_record_first_line_its_id_and_empty_kind(tmp_path, c
     first_line_of_bad = 2 + good["text"].count("\n") + 1
     out = tmp_path / "p.jsonl"
     result = run(["profile", str(table), "-o", str(out), "--workers", "1"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the record without text was skipped
     (error,) = read_jsonl(tmp_path / "p.errors.jsonl")
     assert error["kind"] == "empty" and error["article_id"] == "no-text"
     assert error["source"] == f"{table}:{first_line_of_bad}"

@@ -142,7 +142,7 @@ def test_profile_a_folder_with_a_dangling_link_and_a_pdf(tmp_path):
     os.symlink(tmp_path / "nowhere.txt", folder / "gone.txt")
     out = tmp_path / "profiles.jsonl"
     result = run(["profile", str(folder), "-o", str(out), "--workers", "1", "-q"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # finished, with the bad files skipped
     assert [json.loads(line)["article_id"] for line in out.read_text().splitlines()] == ["good.md"]
     errors = [json.loads(line) for line in (tmp_path / "profiles.errors.jsonl").read_text().splitlines()]
     reasons = {Path(e["source"]).name: e["reason"] for e in errors}

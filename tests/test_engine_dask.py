@@ -199,12 +199,12 @@ def test_cli_starts_a_local_cluster_without_scheduler(inputs, tmp_path, monkeypa
     out = tmp_path / "out"
     r = CliRunner().invoke(app, ["profile", inputs[0], "--engine", "dask", "-w", "1", "-o", str(out),
                                  "--keep-boilerplate"])
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output  # finished, one input skipped: as the local engine
     assert "profiled 40 articles" in r.output and "1 unreadable" in r.output
     assert len(read_parts(out)) == 40 and len(read_errors(out)) == 1
     code, err = main_exit(["profile", inputs[0], "--engine", "dask", "-o", str(out), "--keep-boilerplate"],
                           monkeypatch, capsys)
-    assert code == 1 and "pass --resume" in err
+    assert code == 2 and "pass --resume" in err
     no_out = CliRunner().invoke(app, ["profile", inputs[0], "--engine", "dask"])
     assert no_out.exit_code == 2 and "-o OUTDIR" in no_out.output
     one_file = CliRunner().invoke(app, ["profile", inputs[0], "--engine", "dask", "-o", str(tmp_path / "p.jsonl")])
@@ -251,7 +251,7 @@ def test_a_killed_worker_loses_and_duplicates_nothing(client, bundle, inputs, tm
 def test_without_dask_the_error_says_how_to_install(inputs, tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
     code, err = main_exit(["profile", inputs[0], "--engine", "dask", "-o", str(tmp_path / "out")], monkeypatch, capsys)
-    assert code == 1 and "pip install 'stance[dask]'" in err
+    assert code == 2 and "pip install 'stance[dask]'" in err
     assert not (tmp_path / "out").exists()
 
 

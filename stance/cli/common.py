@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterator, Optional
+from typing import IO, Iterable, Iterator, Optional
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from ..articles import ReadOptions
+from ..articles import Article, ReadOptions
 from ..errors import InputError
 
 InputsArg = typer.Argument(..., help="Article files, directories, saved Hugging Face datasets, or - for JSON Lines on stdin.")
@@ -37,6 +37,15 @@ class Command(TyperCommand):
     """Help as a researcher reads it on an 80-column terminal: `INPUTS...` in the usage line, one
     metavar per option (`FILE`, `N`), nothing for a flag. Typer's own plain help writes `{inputs}...`
     and `<path>`, `<int range>`; its Rich help eats `[brackets]` as markup."""
+
+    def invoke(self, ctx):
+        """Ctrl-C: one line and status 130 (click would print "Aborted!" and exit 1, which the exit
+        status rule keeps for runs that finished with skipped inputs)."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            err("stance: interrupted")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
 
     def collect_usage_pieces(self, ctx) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []
@@ -103,22 +112,56 @@ def err(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+# Exit status of every command that reads articles (segment, tag, label, profile); README "Exit status".
+EXIT_OK = 0  # every input read, every article processed
+EXIT_SKIPPED = 1  # the run finished and wrote its output, but some inputs or articles were skipped (named)
+EXIT_NOTHING = 2  # nothing usable: no article could be read or processed (also: a bad option, a fatal error)
+EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell expects
+
+
+def run_status(processed: int, skipped: int) -> int:
+    """The exit status of a run that processed `processed` articles and skipped `skipped` inputs
+    or articles."""
+    if processed == 0:
+        return EXIT_NOTHING
+    return EXIT_SKIPPED if skipped else EXIT_OK
+
+
+def finish_run(processed: int, skipped: int, verb: str = "read") -> None:
+    """End a run by the rule above: say why when nothing was usable, and exit non-zero when
+    anything was skipped (the skipped ones were named already)."""
+    status = run_status(processed, skipped)
+    if status == EXIT_NOTHING:
+        err(f"stance: error: no article could be {verb}"
+            + (" (see the reasons above)" if skipped else "; the inputs hold no articles"))
+    if status != EXIT_OK:
+        raise typer.Exit(status)
+
+
 class ProblemLog:
-    """Collects bad inputs as they happen (one line each) and summarises them at the end."""
+    """Bad inputs, each named on stderr as it happens and listed again at the end, and the
+    articles that were read fine (`count`), so `finish` can apply the exit-status rule."""
 
     def __init__(self) -> None:
         self.problems: list[InputError] = []
+        self.articles = 0
 
     def __call__(self, error: InputError) -> None:
         self.problems.append(error)
         err(f"stance: skipped {error}")
 
-    def finish(self) -> None:
+    def count(self, articles: Iterable[Article]) -> Iterator[Article]:
+        """The articles, counted as they pass."""
+        for article in articles:
+            self.articles += 1
+            yield article
+
+    def finish(self, verb: str = "read") -> None:
         if self.problems:
             err(f"stance: {len(self.problems)} input problem(s):")
             for p in self.problems:
                 err(f"  {p}")
-            raise typer.Exit(2)
+        finish_run(self.articles, len(self.problems), verb)
 
 
 @contextmanager

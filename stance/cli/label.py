@@ -23,7 +23,7 @@ from ..boilerplate import detect_boilerplate
 
 from ..paths import find_project, labels_dir as resolve_labels_dir
 from .common import (CodebookOpt, Command, EncodingOpt, Group, IdFieldOpt, InputsArg, KeepBoilerplateOpt, LabelsDirOpt,
-                     OutOpt, ProblemLog, ProjectOpt, TextFieldOpt, err, output_stream, read_options)
+                     EXIT_NOTHING, OutOpt, ProblemLog, ProjectOpt, TextFieldOpt, err, output_stream, read_options)
 
 TextsOpt = typer.Option(None, "--texts", metavar="FILE",
                         help="Where to read the text of labels stored by reference (ids and hashes "
@@ -113,11 +113,11 @@ def label(
     problems = ProblemLog()
     options = read_options(text_field, id_field, encoding)
     boilerplate = detect_boilerplate(inputs, options, keep=keep_boilerplate)
-    items = items_from_articles(iter_articles(inputs, options, on_error=problems), boilerplate)
+    items = items_from_articles(problems.count(iter_articles(inputs, options, on_error=problems)), boilerplate)
     if not items:
-        problems.finish()
-        err("stance: no passages to label in the inputs")
-        raise typer.Exit(1)
+        problems.finish()  # exits when no article could be read
+        err("stance: error: no passages to label in the inputs")
+        raise typer.Exit(EXIT_NOTHING)
     if by_reference:
         items = [replace(it, by_reference=True) for it in items]
     events, warnings = store.read(annotator)

@@ -169,7 +169,7 @@ def tag(
     if warning:
         err(f"stance: warning: {warning}")
     boilerplate = detect_boilerplate(inputs, options, keep=keep_boilerplate)
-    passages = iter_clean_passages(iter_articles(inputs, options, on_error=problems), boilerplate)
+    passages = iter_clean_passages(problems.count(iter_articles(inputs, options, on_error=problems)), boilerplate)
     tagged = iter_tagged(bundle, passages, evidence=evidence)
     with output_stream(output) as out:
         if fmt == "jsonl":

@@ -16,7 +16,7 @@ from ..profiling.batch import DEFAULT_BATCH_SIZE, BatchStats, estimate_total
 from ..profiling.output import OUTPUT_FORMATS, ErrorReport, output_target, stdout_or_path
 from ..profiling.profile import MAX_ARTICLE_WORDS
 from .common import (Command, EncodingOpt, IdFieldOpt, InputsArg, KeepBoilerplateOpt, ModelOpt, ProjectOpt,
-                     TextFieldOpt, err, read_options)
+                     EXIT_INTERRUPTED, TextFieldOpt, err, finish_run, read_options)
 
 
 class ProgressBar:
@@ -113,7 +113,8 @@ def profile(
     """Profile articles: for each frame, the share of the article's words that carry it, with evidence.
 
     Streams any number of articles in input order; articles that cannot be profiled go to the
-    error report and the run goes on. Exit status 0 if anything was profiled.
+    error report and the run goes on. Exit status: 0 all profiled, 1 some skipped (named on
+    stderr and in the error report), 2 nothing profiled (README, Exit status).
 
     Example: stance profile corpus.jsonl -o profiles.jsonl --plots plots/
     """
@@ -159,10 +160,7 @@ def profile(
     if run is None:
         _interrupted(output, resume)
     _summarise(run.stats, run.report, output, plotter, quiet)
-    if run.stats.profiled == 0 and run.stats.skipped == 0:
-        err("stance: error: no article could be profiled" + (" (see the reasons above)" if run.stats.failed else
-                                                             "; the inputs hold no articles"))
-        raise typer.Exit(2)
+    finish_run(run.stats.profiled + run.stats.skipped, run.stats.failed, "profiled")
 
 
 def _profile_dask(inputs, output, model, plots, workers, resume, quiet, batch_size, max_words, errors, scheduler,
@@ -195,14 +193,11 @@ def _profile_dask(inputs, output, model, plots, workers, resume, quiet, batch_si
     if run is None:
         err(f"stance: interrupted; the finished partitions are kept in {output}; carry on with the same command"
             + ("" if resume else " plus --resume"))
-        raise typer.Exit(130)
+        raise typer.Exit(EXIT_INTERRUPTED)
     if not quiet and run.resumed:
         err(f"stance: resumed {output}: {run.resumed} of {run.partitions} partitions were already done")
     _summarise(run.stats, run.report, output, None, quiet)
-    if run.stats.profiled == 0 and run.stats.skipped == 0:
-        err("stance: error: no article could be profiled" + (" (see the reasons above)" if run.stats.failed else
-                                                             "; the inputs hold no articles"))
-        raise typer.Exit(2)
+    finish_run(run.stats.profiled + run.stats.skipped, run.stats.failed, "profiled")
 
 
 def _interrupted(output: Optional[Path], resume: bool) -> None:
@@ -216,7 +211,7 @@ def _interrupted(output: Optional[Path], resume: bool) -> None:
     else:
         err("stance: interrupted; to carry on after an interruption next time, write to a file "
             "(-o profiles.jsonl) and rerun with --resume")
-    raise typer.Exit(130)
+    raise typer.Exit(EXIT_INTERRUPTED)
 
 
 def _summarise(stats: BatchStats, report: ErrorReport, output: Optional[Path], plotter, quiet: bool) -> None:

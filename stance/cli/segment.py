@@ -37,7 +37,7 @@ def segment(
     problems = ProblemLog()
     options = read_options(text_field, id_field, encoding)
     boilerplate = detect_boilerplate(inputs, options, keep=keep_boilerplate)
-    articles = iter_articles(inputs, options, on_error=problems)
+    articles = problems.count(iter_articles(inputs, options, on_error=problems))
     stats = DropStats()
     dropped = _ExplainWriter(explain) if explain is not None else None
     passages = iter_clean_passages(articles, boilerplate, min_words, max_words, stats, dropped)

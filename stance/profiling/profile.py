@@ -26,7 +26,7 @@ from ..articles import Article
 from ..errors import StanceError
 from ..boilerplate import RULES_ONLY
 from ..model.thresholds import carries
-from ..passages import Passage, count_words
+from ..passages import Passage, count_words, more_words_than
 
 FORMAT_VERSION = 1
 N_EVIDENCE = 3  # passages kept as evidence per frame
@@ -181,8 +181,8 @@ def article_passages(article: Article, max_words: int = MAX_ARTICLE_WORDS, boile
     `boilerplate`: what to drop (a `boilerplate.Boilerplate`; default: the rules only)."""
     if not article.text or not article.text.strip():
         raise ProfileError("empty", "the article text is empty; check the --text-field of the input")
-    n = count_words(article.text)
-    if n > max_words:
+    if more_words_than(article.text, max_words):
+        n = count_words(article.text)
         raise ProfileError("too_long", f"the article has {n:,} words, more than the limit of {max_words:,}; "
                                        "check that it is one article, or raise --max-words")
     passages = (boilerplate or RULES_ONLY).segment(article)
